@@ -1,0 +1,63 @@
+import { loadConfig } from '../config/index.ts';
+import { serve } from '../main.ts';
+import { type CliIo, type Command, parseOptions } from './command.ts';
+
+const HELP = `Usage: keepwire serve [--config FILE] [--data-dir DIR] [--admin HOST:PORT]
+
+Runs the relay: the admin listener (/healthz, /metrics, the management API)
+and every plane the configuration enables. Without a configuration file it
+runs the embedded default. State (tokens, addresses) goes under the data dir.
+
+Options:
+  --config FILE       YAML configuration (see docs/configuration.md)
+  --data-dir DIR      where state lives (default: var)
+  --admin HOST:PORT   admin listener (default: 127.0.0.1:8680); port 0 picks
+                      a free port, written to DATA_DIR/admin.addr
+
+Environment: KEEPWIRE_SECTION__KEY=value overrides a setting, e.g.
+  KEEPWIRE_WATCH__INTERVAL_MS=1000 keepwire serve
+
+Stops in order on SIGINT or SIGTERM: listeners, buffers, sinks, stores.
+`;
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the relay (admin listener, watcher and the configured planes)',
+  help: HELP,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values } = parseOptions(
+      args,
+      {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        admin: { type: 'string' },
+      },
+      'serve',
+    );
+    const config = loadConfig({
+      file: values.config,
+      env: io.env,
+      overrides: { dataDir: values['data-dir'], 'admin.listen': values.admin },
+    });
+    const runtime = await serve(config);
+    if (runtime.generatedAdminToken) {
+      io.stderr.write(
+        `keepwire: generated an admin token (shown once; kept in ${runtime.adminTokenPath}, mode 0600):\n` +
+          `  ${runtime.generatedAdminToken}\n`,
+      );
+    }
+    return new Promise<number>((resolve) => {
+      let signals = 0;
+      const stop = (signal: NodeJS.Signals) => {
+        signals += 1;
+        if (signals > 1) {
+          runtime.logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
+          process.exit(1);
+        }
+        runtime.lifecycle.shutdown(signal).then(() => resolve(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+  },
+};

@@ -1,0 +1,7 @@
+export type { AdminConfig } from './admin.ts';
+export { ConfigInvalidError, ConfigReadError } from './errors.ts';
+export { formatListen, type ListenAddress, listenSchema, parseListen } from './listen.ts';
+export { type LoadOptions, loadConfig } from './load.ts';
+export type { LogConfig } from './log.ts';
+export { type Config, type ConfigInput, configSchema } from './schema.ts';
+export type { WatchConfig } from './watch.ts';

@@ -1,0 +1,106 @@
+/**
+ * Loads the configuration once: the YAML file (optional), then `KEEPWIRE_*`
+ * environment overrides, then command-line overrides, validated by the strict
+ * schema and deep-frozen. Later layers win.
+ *
+ * Environment names map to paths with `__` between levels and SNAKE_CASE
+ * turned into camelCase: `KEEPWIRE_WATCH__INTERVAL_MS=1000` sets
+ * `watch.intervalMs`; `KEEPWIRE_DATA_DIR=/srv/kw` sets `dataDir`. Values are
+ * read as YAML scalars, so `1000` is a number and `true` a boolean.
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigInvalidError, ConfigReadError } from './errors.ts';
+import { type Config, configSchema } from './schema.ts';
+
+export interface LoadOptions {
+  file?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  /** Command-line overrides, as dotted paths (`admin.listen`). */
+  overrides?: Record<string, unknown>;
+}
+
+type Tree = Record<string, unknown>;
+
+const ENV_PREFIX = 'KEEPWIRE_';
+
+export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
+  const tree: Tree = options.file ? readTree(options.file) : {};
+  const env = options.env ?? process.env;
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
+    const path = name.slice(ENV_PREFIX.length).split('__').map(camelCase).join('.');
+    setPath(tree, path, parseScalar(value));
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setPath(tree, path, value);
+  }
+  const source = options.file ?? 'defaults and environment';
+  const result = configSchema.safeParse(tree);
+  if (!result.success) throw new ConfigInvalidError(describeIssues(result.error), source);
+  return deepFreeze(result.data);
+}
+
+function readTree(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigReadError(`cannot read configuration file ${file}: ${String(error)}`, error);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    throw new ConfigReadError(`${file} is not valid YAML: ${(error as Error).message}`, error);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigReadError(`${file} must hold a YAML mapping at the top level`);
+  }
+  return parsed as Tree;
+}
+
+function camelCase(snake: string): string {
+  return snake.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function parseScalar(text: string): unknown {
+  try {
+    const value: unknown = parseYaml(text);
+    return value === null ? text : value;
+  } catch {
+    return text;
+  }
+}
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = tree;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    if (issue.code === 'unrecognized_keys') {
+      const where = issue.path.length > 0 ? `${field}: ` : '';
+      return `${where}unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against docs/configuration.md`;
+    }
+    return `${field}: ${issue.message}`;
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

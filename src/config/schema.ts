@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { adminSchema } from './admin.ts';
+import { logSchema } from './log.ts';
+import { watchSchema } from './watch.ts';
+
+/**
+ * The whole configuration: one strict schema per component, composed here.
+ * Unknown keys are rejected; every duration and size carries its unit.
+ */
+export const configSchema = z.strictObject({
+  /** Where state lives: tokens, addresses, buffers, the store. */
+  dataDir: z.string().min(1).default('var'),
+  log: logSchema,
+  admin: adminSchema,
+  watch: watchSchema,
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;

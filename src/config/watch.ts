@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** The TCP connection watcher inside `keepwire serve`. */
+export const watchSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    /** How often the service samples every TCP socket. */
+    intervalMs: z.number().int().min(100).default(5_000),
+    /** Attribute sockets to processes (reads /proc/PID/fd; needs root for other users). */
+    attribute: z.boolean().default(true),
+    /** How many CLOSE-WAIT holding processes are exported as metric labels. */
+    topProcesses: z.number().int().min(1).max(100).default(10),
+    /** How many samples are kept for findings and the dashboard. */
+    historySamples: z.number().int().min(2).max(10_000).default(120),
+  })
+  .prefault({});
+
+export type WatchConfig = z.output<typeof watchSchema>;

@@ -1,0 +1,103 @@
+/**
+ * Runs the real `keepwire` CLI as a child process for tests: the same Node.js
+ * that runs the tests (24, through npm), the TypeScript sources directly.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const CLI = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `keepwire ARGS` to completion. */
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: options.timeoutMs ?? 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly dataDir: string;
+  readonly adminUrl: string;
+  readonly adminToken: string;
+  stderr(): string;
+  /** Sends a signal and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export function makeDataDir(prefix = 'kw-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Starts `keepwire serve` on a free admin port and waits until it is ready. */
+export async function startServe(
+  options: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+): Promise<ServeProcess> {
+  const dataDir = options.dataDir ?? makeDataDir();
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--data-dir', dataDir, '--admin', '127.0.0.1:0', ...(options.args ?? [])],
+    {
+      env: { ...process.env, KEEPWIRE_LOG__LEVEL: 'warn', ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  child.stdout!.resume();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 20_000;
+  let address: string | undefined;
+  while (!address) {
+    if (child.exitCode !== null) throw new Error(`keepwire serve exited early:\n${stderr}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`keepwire serve did not write admin.addr in time:\n${stderr}`);
+    }
+    try {
+      address = readFileSync(join(dataDir, 'admin.addr'), 'utf8').trim() || undefined;
+    } catch {}
+    if (!address) await sleep(25);
+  }
+  return {
+    child,
+    pid: child.pid!,
+    dataDir,
+    adminUrl: `http://${address}`,
+    adminToken: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(),
+    stderr: () => stderr,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
