@@ -1,0 +1,42 @@
+import { KeepwireError } from '../errors.ts';
+
+/**
+ * A sink refused a batch for good (4xx other than 408 and 429): retrying the
+ * same bytes cannot succeed, so the batch goes to the dead-letter file with
+ * this reason and the pipeline moves on.
+ */
+export class SinkRejectedError extends KeepwireError {
+  /** What the peer answered, trimmed, for the dead-letter record. */
+  readonly response: string | undefined;
+  constructor(
+    message: string,
+    options: { status?: number; response?: string; cause?: unknown } = {},
+  ) {
+    super('SHIP_SINK_REJECTED', message, {
+      status: options.status ?? 502,
+      retryable: false,
+      cause: options.cause,
+    });
+    this.response = options.response;
+  }
+}
+
+/**
+ * A sink could not take a batch now (transport error, timeout, 408, 429, 5xx
+ * but 501): the driver retries it with exponential backoff and full jitter,
+ * waiting at least `retryAfterMs` when the peer said so.
+ */
+export class SinkUnavailableError extends KeepwireError {
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    message: string,
+    options: { retryAfterMs?: number; status?: number; cause?: unknown } = {},
+  ) {
+    super('SHIP_SINK_UNAVAILABLE', message, {
+      status: options.status ?? 503,
+      retryable: true,
+      cause: options.cause,
+    });
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
