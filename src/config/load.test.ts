@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { ConfigInvalidError, ConfigReadError } from './errors.ts';
 import { loadConfig } from './load.ts';
 
+const dir = mkdtempSync(join(tmpdir(), 'kw-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
 function file(text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), 'kw-config-')), 'keepwire.yaml');
+  files += 1;
+  const path = join(dir, `keepwire-${files}.yaml`);
   writeFileSync(path, text);
   return path;
 }
