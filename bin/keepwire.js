@@ -2,6 +2,10 @@
 // Runs the built CLI (dist/) when present, else the TypeScript sources
 // directly (Node.js 24 strips types). Keepwire needs Node.js 24 or newer.
 import { existsSync } from 'node:fs';
+import { enableCompileCache } from 'node:module';
+
+// Before loading any TypeScript: caches its type stripping and V8 code on disk.
+enableCompileCache();
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {

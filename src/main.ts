@@ -4,6 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Config, ListenAddress } from './config/index.ts';
+import { createWatchPlane } from './conntrack/index.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Plane, PlaneContext } from './plane.ts';
 import { writeAddressFile } from './server/address-file.ts';
@@ -57,6 +58,8 @@ export async function serve(config: Readonly<Config>, logger?: Logger): Promise<
   };
 }
 
-function createPlanes(_context: PlaneContext): Plane[] {
-  return [];
+function createPlanes(context: PlaneContext): Plane[] {
+  const planes: Plane[] = [];
+  if (context.config.watch.enabled) planes.push(createWatchPlane(context));
+  return planes;
 }

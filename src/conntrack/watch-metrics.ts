@@ -1,0 +1,85 @@
+/**
+ * The watcher's metrics. Labels stay bounded: states are a fixed set, and the
+ * CLOSE_WAIT holders gauge is reset every sample and keeps the top N
+ * processes only (watch.topProcesses).
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { SkipCounts, SocketSnapshot } from './socket.ts';
+import { emptyStateCounts, TCP_STATES } from './tcp-state.ts';
+
+export class WatchMetrics {
+  readonly #sockets: Gauge<'state'>;
+  readonly #closeWait: Gauge<'pid' | 'process'>;
+  readonly #samples: Counter;
+  readonly #errors: Counter;
+  readonly #skipped: Counter<'reason'>;
+  readonly #duration: Histogram;
+  readonly #topProcesses: number;
+
+  constructor(registry: Registry, options: { topProcesses: number }) {
+    const registers = [registry];
+    this.#topProcesses = options.topProcesses;
+    this.#sockets = new Gauge({
+      name: 'keepwire_tcp_sockets',
+      help: 'TCP sockets on this host by kernel state, at the last sample',
+      labelNames: ['state'],
+      registers,
+    });
+    this.#closeWait = new Gauge({
+      name: 'keepwire_tcp_close_wait_sockets',
+      help: 'CLOSE_WAIT sockets held per process, top processes only',
+      labelNames: ['pid', 'process'],
+      registers,
+    });
+    this.#samples = new Counter({
+      name: 'keepwire_watch_samples_total',
+      help: 'Socket samples taken',
+      registers,
+    });
+    this.#errors = new Counter({
+      name: 'keepwire_watch_sample_errors_total',
+      help: 'Socket samples that failed (logged with WATCH_SAMPLING_FAILED)',
+      registers,
+    });
+    this.#skipped = new Counter({
+      name: 'keepwire_watch_skipped_total',
+      help: 'Lines, files, processes or fds skipped while sampling, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#duration = new Histogram({
+      name: 'keepwire_watch_sample_duration_seconds',
+      help: 'Time to take one socket sample',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+  }
+
+  recordSample(snapshot: SocketSnapshot, durationMs: number): void {
+    const counts = emptyStateCounts();
+    const holders = new Map<number, { process: string; count: number }>();
+    for (const socket of snapshot.sockets) {
+      counts[socket.state] += 1;
+      if (socket.state === 'CLOSE_WAIT' && socket.pid !== undefined) {
+        const holder = holders.get(socket.pid) ?? { process: socket.process ?? '?', count: 0 };
+        holder.count += 1;
+        holders.set(socket.pid, holder);
+      }
+    }
+    for (const state of TCP_STATES) this.#sockets.set({ state }, counts[state]);
+    this.#closeWait.reset();
+    const top = [...holders].sort((a, b) => b[1].count - a[1].count).slice(0, this.#topProcesses);
+    for (const [pid, { process, count }] of top)
+      this.#closeWait.set({ pid: String(pid), process }, count);
+    this.#samples.inc();
+    this.#duration.observe(durationMs / 1000);
+    for (const reason of Object.keys(snapshot.skipped) as (keyof SkipCounts)[]) {
+      const count = snapshot.skipped[reason];
+      if (count > 0) this.#skipped.inc({ reason }, count);
+    }
+  }
+
+  recordError(): void {
+    this.#errors.inc();
+  }
+}
