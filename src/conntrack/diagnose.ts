@@ -35,7 +35,12 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
   const samples: SocketSnapshot[] = [];
   for (let i = 0; i < count; i++) {
     if (i > 0) await sleep(intervalMs);
-    samples.push(await takeSnapshot({ procRoot: options.procRoot }));
+    const sample = await takeSnapshot({ procRoot: options.procRoot });
+    // Looking the fds up in the first sample makes the kernel create their
+    // /proc/PID/fd/N inodes now (if nobody did before), so the ctime read in
+    // the last sample proves the process held the socket across the run.
+    if (i === 0) await attributeCloseWait(sample, options.procRoot);
+    samples.push(sample);
   }
   const last = samples.at(-1)!;
   await enrichForDiagnosis(last, options.procRoot);
@@ -56,14 +61,12 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
  * has held them) and adds LISTEN backlogs from `ss` when the sample came from
  * /proc, which does not show them.
  */
-export async function enrichForDiagnosis(sample: SocketSnapshot, procRoot?: string): Promise<void> {
-  const closeWait = sample.sockets.filter((s) => s.state === 'CLOSE_WAIT' && s.pid === undefined);
-  if (closeWait.length > 0)
-    await attributeSockets(closeWait, {
-      procRoot,
-      heldSinceStates: ['CLOSE_WAIT'],
-      skipped: sample.skipped,
-    });
+export async function enrichForDiagnosis(
+  sample: SocketSnapshot,
+  procRoot?: string,
+  options: { attribute?: boolean } = {},
+): Promise<void> {
+  if (options.attribute ?? true) await attributeCloseWait(sample, procRoot);
   const listening = sample.sockets.filter((s) => s.state === 'LISTEN' && s.backlog === undefined);
   if (listening.length === 0) return;
   try {
@@ -74,6 +77,16 @@ export async function enrichForDiagnosis(sample: SocketSnapshot, procRoot?: stri
   } catch {
     // Without ss the analysis falls back to net.core.somaxconn as the cap.
   }
+}
+
+async function attributeCloseWait(sample: SocketSnapshot, procRoot?: string): Promise<void> {
+  const closeWait = sample.sockets.filter((s) => s.state === 'CLOSE_WAIT' && s.pid === undefined);
+  if (closeWait.length === 0) return;
+  await attributeSockets(closeWait, {
+    procRoot,
+    heldSinceStates: ['CLOSE_WAIT'],
+    skipped: sample.skipped,
+  });
 }
 
 export async function readAnalysisContext(procRoot?: string): Promise<AnalysisContext> {

@@ -74,7 +74,7 @@ export class SocketWatcher {
         heldSinceStates: ['CLOSE_WAIT'],
         procRoot: this.#procRoot,
       });
-      await enrichForDiagnosis(snapshot, this.#procRoot);
+      await enrichForDiagnosis(snapshot, this.#procRoot, { attribute: this.#config.attribute });
       this.#record(snapshot);
       this.#hooks.onSample(snapshot, performance.now() - started);
     } catch (error) {

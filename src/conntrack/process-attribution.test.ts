@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { attributeSockets } from './process-attribution.ts';
+import { takeSnapshot } from './snapshot.ts';
+import { emptySkipCounts, type TcpSocket } from './socket.ts';
+
+function sock(inode: number): TcpSocket {
+  return {
+    family: 4,
+    state: 'CLOSE_WAIT',
+    localAddress: '127.0.0.1',
+    localPort: 1,
+    remoteAddress: '127.0.0.1',
+    remotePort: 2,
+    txQueue: 0,
+    rxQueue: 0,
+    timer: 0,
+    retransmits: 0,
+    uid: 0,
+    inode,
+  };
+}
+
+test('vanished processes, unreadable fds and non-socket links are skipped and counted', async (t) => {
+  // A /proc-shaped tree with every race frozen in place: the links are real
+  // symlinks whose targets read like the kernel's ("socket:[INODE]").
+  const root = mkdtempSync(join(tmpdir(), 'kw-proc-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, '100/fd'), { recursive: true });
+  symlinkSync('socket:[111]', join(root, '100/fd/3'));
+  symlinkSync('/dev/null', join(root, '100/fd/4'));
+  symlinkSync('pipe:[222]', join(root, '100/fd/5'));
+  writeFileSync(join(root, '100/fd/6'), 'not a link'); // readlink fails: EINVAL
+  writeFileSync(join(root, '100/comm'), 'wazuh-modulesd\n');
+  mkdirSync(join(root, '200')); // exited: no fd directory any more
+  mkdirSync(join(root, '300/fd'), { recursive: true });
+  symlinkSync('socket:[333]', join(root, '300/fd/7')); // exited before comm was read
+  mkdirSync(join(root, 'self'));
+  mkdirSync(join(root, 'net'));
+
+  const sockets = [sock(111), sock(333), sock(444)];
+  const skipped = emptySkipCounts();
+  await attributeSockets(sockets, { procRoot: root, skipped, heldSinceStates: ['CLOSE_WAIT'] });
+  assert.equal(sockets[0]!.pid, 100);
+  assert.equal(sockets[0]!.process, 'wazuh-modulesd');
+  assert.equal(sockets[0]!.fd, 3);
+  assert.equal(typeof sockets[0]!.heldSince, 'number');
+  assert.equal(sockets[1]!.pid, 300);
+  assert.equal(sockets[1]!.process, '?');
+  assert.equal(sockets[2]!.pid, undefined);
+  assert.deepEqual(skipped, {
+    malformedLines: 0,
+    unreadableFiles: 0,
+    vanishedProcesses: 2,
+    unreadableFds: 1,
+  });
+});
+
+test('sockets are attributed to the real process holding them', async (t) => {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  for (const backend of ['proc', 'ss'] as const) {
+    const snapshot = await takeSnapshot({ attribute: true, backend, states: ['LISTEN'] });
+    const mine = snapshot.sockets.find((s) => s.localPort === port);
+    assert.ok(mine, backend);
+    assert.equal(mine.pid, process.pid);
+    assert.equal(typeof mine.fd, 'number');
+    assert.equal(snapshot.source, backend);
+  }
+});
+
+test('a missing ss falls back to /proc', async () => {
+  const snapshot = await takeSnapshot({ states: ['LISTEN'], ssPath: '/nonexistent/ss' });
+  assert.equal(snapshot.source, 'proc');
+  assert.ok(snapshot.sockets.every((s) => s.state === 'LISTEN'));
+  await assert.rejects(takeSnapshot({ backend: 'ss', ssPath: '/nonexistent/ss' }), {
+    code: 'WATCH_SS_UNAVAILABLE',
+  });
+  await assert.rejects(takeSnapshot({ backend: 'proc', procRoot: '/nonexistent' }), {
+    code: 'WATCH_PROC_UNREADABLE',
+  });
+});
