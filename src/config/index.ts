@@ -1,4 +1,5 @@
 export type { AdminConfig } from './admin.ts';
+export type { AgentsConfig, ControlConfig, SocketConfig } from './control.ts';
 export { ConfigInvalidError, ConfigReadError } from './errors.ts';
 export { formatListen, type ListenAddress, listenSchema, parseListen } from './listen.ts';
 export { type LoadOptions, loadConfig } from './load.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { adminSchema } from './admin.ts';
+import { agentsSchema, controlSchema, socketSchema } from './control.ts';
 import { logSchema } from './log.ts';
 import { watchSchema } from './watch.ts';
 
@@ -13,6 +14,9 @@ export const configSchema = z.strictObject({
   log: logSchema,
   admin: adminSchema,
   watch: watchSchema,
+  agents: agentsSchema,
+  socket: socketSchema,
+  control: controlSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

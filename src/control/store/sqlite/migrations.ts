@@ -1,0 +1,86 @@
+/**
+ * Ordered schema migrations. Each runs once, in its own transaction, and its
+ * number is recorded in schema_version; a database newer than this code is
+ * refused rather than guessed at. Add a migration by appending to the list;
+ * never edit one that has shipped.
+ *
+ * Times are epoch milliseconds (INTEGER). Tokens are stored only as SHA-256
+ * hashes. `seq` gives commands a total order for cursors; `claim` marks a
+ * pending command being written to one waiter (see store.ts).
+ */
+import type { DatabaseSync } from 'node:sqlite';
+import { StoreError } from '../../errors.ts';
+
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE agents (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     token_hash TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL,
+     last_seen_at INTEGER
+   );
+   CREATE TABLE groups (name TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+   CREATE TABLE memberships (
+     group_name TEXT NOT NULL REFERENCES groups(name) ON DELETE CASCADE,
+     agent_id TEXT NOT NULL REFERENCES agents(id) ON DELETE CASCADE,
+     PRIMARY KEY (group_name, agent_id)
+   );
+   CREATE TABLE commands (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     request_id TEXT NOT NULL,
+     fingerprint TEXT NOT NULL,
+     source TEXT NOT NULL,
+     user TEXT,
+     target_type TEXT NOT NULL,
+     target_id TEXT NOT NULL,
+     group_name TEXT,
+     action TEXT NOT NULL,
+     args TEXT NOT NULL,
+     action_version TEXT NOT NULL,
+     timeout_s INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     result TEXT,
+     created_at INTEGER NOT NULL,
+     deadline_at INTEGER NOT NULL,
+     sent_at INTEGER,
+     finished_at INTEGER,
+     claim TEXT
+   );
+   CREATE INDEX commands_request ON commands(request_id);
+   CREATE INDEX commands_pending ON commands(target_type, target_id, seq) WHERE status = 'pending';
+   CREATE INDEX commands_open ON commands(deadline_at) WHERE status IN ('pending', 'sent');
+   CREATE INDEX commands_status ON commands(status, seq);
+   CREATE INDEX commands_target ON commands(target_type, target_id, seq);`,
+];
+
+export function migrate(db: DatabaseSync, now: number): number {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
+  );
+  const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as {
+    version: number | null;
+  };
+  const current = row.version ?? 0;
+  if (current > MIGRATIONS.length) {
+    throw new StoreError(
+      `the command store is at schema version ${current}, newer than this keepwire knows (${MIGRATIONS.length}); run a newer keepwire`,
+    );
+  }
+  const record = db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)');
+  for (let version = current + 1; version <= MIGRATIONS.length; version += 1) {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(MIGRATIONS[version - 1]!);
+      record.run(version, now);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw new StoreError(
+        `schema migration ${version} failed: ${(error as Error).message}`,
+        error,
+      );
+    }
+  }
+  return MIGRATIONS.length;
+}

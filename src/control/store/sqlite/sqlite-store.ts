@@ -1,0 +1,376 @@
+/**
+ * The command store on node:sqlite (DatabaseSync): one connection, WAL mode
+ * so readers never block the writer, a busy timeout for other processes
+ * (the CLI never opens the file, but backups may), and every write in one
+ * short BEGIN IMMEDIATE transaction. Statements are prepared once.
+ *
+ * synchronous=NORMAL by default: in WAL mode a commit survives a crash of the
+ * process (kill -9) and the file stays consistent across power loss, which
+ * may roll back only the last transactions; FULL (configurable) fsyncs each
+ * commit. The calls are synchronous underneath but the Store interface is
+ * async so a networked store fits the same shape.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { BadRequestError } from '../../../errors.ts';
+import type { Command, CommandResult, CommandStatus, DeliveryTarget } from '../../command.ts';
+import { FINAL_STATUSES } from '../../command.ts';
+import {
+  AgentNameTakenError,
+  AgentNotFoundError,
+  CommandConflictError,
+  CommandFinishedError,
+  CommandNotFoundError,
+  GroupEmptyError,
+  StoreError,
+} from '../../errors.ts';
+import type {
+  Agent,
+  CommandFilter,
+  CommandPage,
+  CreateOutcome,
+  FinishOutcome,
+  NewAgent,
+  NewCommandRequest,
+  Store,
+} from '../store.ts';
+import { migrate } from './migrations.ts';
+import { type CommandRow, decodeCursor, encodeCursor, toCommand } from './rows.ts';
+
+export interface SqliteStoreOptions {
+  path: string;
+  synchronous?: 'normal' | 'full';
+  busyTimeoutMs?: number;
+  now?: () => number;
+}
+
+interface AgentRow {
+  id: string;
+  name: string;
+  created_at: number;
+  last_seen_at: number | null;
+  groups: string | null;
+}
+
+const AGENT_SELECT = `SELECT a.id, a.name, a.created_at, a.last_seen_at,
+  (SELECT json_group_array(group_name) FROM (SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name)) AS groups
+  FROM agents a`;
+
+export class SqliteStore implements Store {
+  readonly #db: DatabaseSync;
+  readonly #s: Record<string, StatementSync>;
+
+  constructor(options: SqliteStoreOptions) {
+    try {
+      this.#db = new DatabaseSync(options.path);
+      this.#db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+      this.#db.exec('PRAGMA journal_mode = WAL');
+      this.#db.exec(`PRAGMA synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      this.#db.exec('PRAGMA foreign_keys = ON');
+      migrate(this.#db, (options.now ?? Date.now)());
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(
+        `cannot open the command store ${options.path}: ${(error as Error).message}`,
+        error,
+      );
+    }
+    const p = (sql: string) => this.#db.prepare(sql);
+    this.#s = {
+      insertAgent: p('INSERT INTO agents (id, name, token_hash, created_at) VALUES (?, ?, ?, ?)'),
+      agentByName: p('SELECT id FROM agents WHERE name = ?'),
+      agentById: p(`${AGENT_SELECT} WHERE a.id = ?`),
+      agentByToken: p(`${AGENT_SELECT} WHERE a.token_hash = ?`),
+      agents: p(`${AGENT_SELECT} ORDER BY a.name`),
+      touch: p('UPDATE agents SET last_seen_at = ? WHERE id = ?'),
+      insertGroup: p('INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)'),
+      insertMember: p('INSERT OR IGNORE INTO memberships (group_name, agent_id) VALUES (?, ?)'),
+      deleteMember: p('DELETE FROM memberships WHERE group_name = ? AND agent_id = ?'),
+      members: p('SELECT agent_id FROM memberships WHERE group_name = ? ORDER BY agent_id'),
+      byRequest: p('SELECT * FROM commands WHERE request_id = ? ORDER BY seq'),
+      byId: p('SELECT * FROM commands WHERE id = ?'),
+      insertCommand:
+        p(`INSERT INTO commands (id, request_id, fingerprint, source, user, target_type,
+        target_id, group_name, action, args, action_version, timeout_s, status, created_at, deadline_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`),
+      counts: p('SELECT status, COUNT(*) AS n FROM commands GROUP BY status'),
+      claim: p(`UPDATE commands SET claim = ? WHERE seq IN (SELECT seq FROM commands
+        WHERE target_type = ? AND target_id = ? AND status = 'pending' AND claim IS NULL AND deadline_at > ?
+        ORDER BY seq LIMIT ?) RETURNING *`),
+      markSent: p(`UPDATE commands SET status = 'sent', sent_at = ?, claim = NULL
+        WHERE id = ? AND status = 'pending' AND claim = ?`),
+      release: p(
+        `UPDATE commands SET claim = NULL WHERE id = ? AND status = 'pending' AND claim = ?`,
+      ),
+      releaseAll: p('UPDATE commands SET claim = NULL WHERE claim IS NOT NULL'),
+      finish: p(`UPDATE commands SET status = ?, result = ?, finished_at = ?, claim = NULL
+        WHERE id = ? AND status IN ('pending', 'sent') RETURNING *`),
+      cancel: p(`UPDATE commands SET status = 'cancelled', finished_at = ?, claim = NULL
+        WHERE id = ? AND status IN ('pending', 'sent') RETURNING *`),
+      expire: p(`UPDATE commands SET status = 'expired', finished_at = ?, claim = NULL
+        WHERE status IN ('pending', 'sent') AND deadline_at <= ? RETURNING *`),
+    };
+  }
+
+  #transaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const value = work();
+      this.#db.exec('COMMIT');
+      return value;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  async enrolAgent(agent: NewAgent, now: number): Promise<Agent> {
+    this.#transaction(() => {
+      if (this.#s.agentByName!.get(agent.name)) throw new AgentNameTakenError(agent.name);
+      this.#s.insertAgent!.run(agent.id, agent.name, agent.tokenHash, now);
+      for (const group of agent.groups) this.#addMember(group, agent.id, now);
+    });
+    return (await this.getAgent(agent.id))!;
+  }
+
+  #addMember(group: string, agentId: string, now: number): void {
+    this.#s.insertGroup!.run(group, now);
+    this.#s.insertMember!.run(group, agentId);
+  }
+
+  async findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined> {
+    return toAgent(this.#s.agentByToken!.get(tokenHash) as AgentRow | undefined);
+  }
+
+  async getAgent(id: string): Promise<Agent | undefined> {
+    return toAgent(this.#s.agentById!.get(id) as AgentRow | undefined);
+  }
+
+  async listAgents(): Promise<Agent[]> {
+    return (this.#s.agents!.all() as unknown as AgentRow[]).map((row) => toAgent(row)!);
+  }
+
+  async touchAgent(id: string, now: number): Promise<void> {
+    this.#s.touch!.run(now, id);
+  }
+
+  async addMember(group: string, agentId: string, now: number): Promise<void> {
+    this.#transaction(() => {
+      if (!this.#s.agentById!.get(agentId)) throw new AgentNotFoundError(agentId);
+      this.#addMember(group, agentId, now);
+    });
+  }
+
+  async removeMember(group: string, agentId: string): Promise<boolean> {
+    return Number(this.#s.deleteMember!.run(group, agentId).changes) > 0;
+  }
+
+  async listMembers(group: string): Promise<string[]> {
+    return (this.#s.members!.all(group) as { agent_id: string }[]).map((r) => r.agent_id);
+  }
+
+  async createCommands(
+    requests: NewCommandRequest[],
+    now: number,
+    newId: () => string,
+  ): Promise<CreateOutcome> {
+    return this.#transaction(() => {
+      const commands: Command[] = [];
+      const created: DeliveryTarget[] = [];
+      let replays = 0;
+      for (const { request, fingerprint, timeoutS } of requests) {
+        if (request.id !== undefined) {
+          const existing = this.#s.byRequest!.all(request.id) as unknown as CommandRow[];
+          if (existing.length > 0) {
+            if (existing[0]!.fingerprint !== fingerprint)
+              throw new CommandConflictError(request.id);
+            for (const row of existing) commands.push(toCommand(row));
+            replays += 1;
+            continue;
+          }
+        }
+        const requestId = request.id ?? newId();
+        const targets = this.#expand(request.target);
+        const group = request.target.type === 'group' ? request.target.id : null;
+        const args = JSON.stringify(request.action.args);
+        const deadline = now + timeoutS * 1000;
+        for (const target of targets) {
+          const id = group === null && request.id !== undefined ? request.id : newId();
+          try {
+            this.#s.insertCommand!.run(
+              id,
+              requestId,
+              fingerprint,
+              request.source,
+              request.user ?? null,
+              target.type,
+              target.id,
+              group,
+              request.action.name,
+              args,
+              request.action.version,
+              timeoutS,
+              now,
+              deadline,
+            );
+          } catch (error) {
+            if (/UNIQUE/.test((error as Error).message)) throw new CommandConflictError(id);
+            throw error;
+          }
+          created.push(target);
+          commands.push({
+            id,
+            requestId,
+            source: request.source,
+            user: request.user ?? null,
+            target,
+            group,
+            action: { ...request.action },
+            timeoutS,
+            status: 'pending',
+            result: null,
+            createdAt: new Date(now).toISOString(),
+            deadlineAt: new Date(deadline).toISOString(),
+            sentAt: null,
+            finishedAt: null,
+          });
+        }
+      }
+      return { commands, created, isReplay: replays === requests.length };
+    });
+  }
+
+  #expand(target: { type: string; id: string }): DeliveryTarget[] {
+    if (target.type === 'component') return [{ type: 'component', id: target.id }];
+    if (target.type === 'agent') {
+      if (!this.#s.agentById!.get(target.id)) throw new AgentNotFoundError(target.id);
+      return [{ type: 'agent', id: target.id }];
+    }
+    const members = this.#s.members!.all(target.id) as { agent_id: string }[];
+    if (members.length === 0) throw new GroupEmptyError(target.id);
+    return members.map((m) => ({ type: 'agent', id: m.agent_id }));
+  }
+
+  async getCommand(id: string): Promise<Command | undefined> {
+    const row = this.#s.byId!.get(id) as CommandRow | undefined;
+    return row === undefined ? undefined : toCommand(row);
+  }
+
+  async listCommands(filter: CommandFilter): Promise<CommandPage> {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    const add = (sql: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(sql);
+      params.push(value);
+    };
+    add('status = ?', filter.status);
+    add('target_type = ?', filter.targetType);
+    add('target_id = ?', filter.targetId);
+    add('action = ?', filter.action);
+    if (filter.cursor !== undefined) {
+      const seq = decodeCursor(filter.cursor);
+      if (seq === undefined)
+        throw new BadRequestError('query "cursor": not a cursor from nextCursor; start without it');
+      add('seq < ?', seq);
+    }
+    const sql = `SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    const rows = this.#db.prepare(sql).all(...params, filter.limit + 1) as unknown as CommandRow[];
+    const page = rows.slice(0, filter.limit);
+    return {
+      commands: page.map(toCommand),
+      nextCursor: rows.length > filter.limit ? encodeCursor(page[page.length - 1]!.seq) : null,
+    };
+  }
+
+  async countByStatus(): Promise<Map<CommandStatus, number>> {
+    const rows = this.#s.counts!.all() as { status: CommandStatus; n: number }[];
+    return new Map(rows.map((r) => [r.status, r.n]));
+  }
+
+  async claim(
+    target: DeliveryTarget,
+    claimToken: string,
+    limit: number,
+    now: number,
+  ): Promise<Command[]> {
+    const rows = this.#s.claim!.all(
+      claimToken,
+      target.type,
+      target.id,
+      now,
+      limit,
+    ) as unknown as CommandRow[];
+    if (rows.length > 1) rows.sort((a, b) => a.seq - b.seq);
+    return rows.map(toCommand);
+  }
+
+  async markSent(ids: string[], claimToken: string, now: number): Promise<number> {
+    return this.#eachId(ids, (id) => this.#s.markSent!.run(now, id, claimToken).changes);
+  }
+
+  async release(ids: string[], claimToken: string): Promise<number> {
+    return this.#eachId(ids, (id) => this.#s.release!.run(id, claimToken).changes);
+  }
+
+  #eachId(ids: string[], run: (id: string) => number | bigint): number {
+    if (ids.length === 1) return Number(run(ids[0]!));
+    return this.#transaction(() => ids.reduce((sum, id) => sum + Number(run(id)), 0));
+  }
+
+  async releaseAllClaims(): Promise<number> {
+    return Number(this.#s.releaseAll!.run().changes);
+  }
+
+  async finish(
+    id: string,
+    target: DeliveryTarget,
+    status: 'success' | 'failure',
+    result: CommandResult,
+    now: number,
+  ): Promise<FinishOutcome> {
+    return this.#transaction(() => {
+      const row = this.#s.byId!.get(id) as CommandRow | undefined;
+      if (row === undefined || row.target_type !== target.type || row.target_id !== target.id) {
+        throw new CommandNotFoundError(id);
+      }
+      if (FINAL_STATUSES.has(row.status as CommandStatus)) {
+        if (row.status === status) return { command: toCommand(row), isNew: false };
+        throw new CommandFinishedError(id, row.status);
+      }
+      const updated = this.#s.finish!.get(
+        status,
+        JSON.stringify(result),
+        now,
+        id,
+      ) as unknown as CommandRow;
+      return { command: toCommand(updated), isNew: true };
+    });
+  }
+
+  async cancel(id: string, now: number): Promise<Command> {
+    const row = this.#s.cancel!.get(now, id) as CommandRow | undefined;
+    if (row !== undefined) return toCommand(row);
+    const existing = this.#s.byId!.get(id) as CommandRow | undefined;
+    if (existing === undefined) throw new CommandNotFoundError(id);
+    throw new CommandFinishedError(id, existing.status);
+  }
+
+  async expire(now: number): Promise<Command[]> {
+    return (this.#s.expire!.all(now, now) as unknown as CommandRow[]).map(toCommand);
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}
+
+function toAgent(row: AgentRow | undefined): Agent | undefined {
+  if (row === undefined) return undefined;
+  return {
+    id: row.id,
+    name: row.name,
+    groups: row.groups === null ? [] : (JSON.parse(row.groups) as string[]),
+    createdAt: new Date(row.created_at).toISOString(),
+    lastSeenAt: row.last_seen_at === null ? null : new Date(row.last_seen_at).toISOString(),
+  };
+}
