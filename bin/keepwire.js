@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { enableCompileCache } from 'node:module';
 
 // Before loading any TypeScript: caches its type stripping and V8 code on disk.
-enableCompileCache();
+const cache = enableCompileCache();
+// Worker threads (the fd scan of `sockets --by process`) find the cache through the environment.
+if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.directory;
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {

@@ -10,7 +10,9 @@ import type { CliIo, Command } from './command.ts';
 // dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off): a cached start of
 // `keepwire sockets` takes ~45 ms instead of ~120 ms. Everything below loads
 // through dynamic imports so it is stripped after the cache is on.
-enableCompileCache();
+const cache = enableCompileCache();
+// Worker threads (the fd scan of `sockets --by process`) find the cache through the environment.
+if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.directory;
 
 /**
  * The command table. Each entry loads its module only when run, so a quick

@@ -6,11 +6,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { diagnose } from '../conntrack/diagnose.ts';
 import type { Finding } from '../conntrack/findings.ts';
-import { takeSnapshot } from '../conntrack/snapshot.ts';
+import { takeSnapshot, takeStateCounts } from '../conntrack/snapshot.ts';
 import {
   GROUP_KEYS,
   type GroupBy,
   type SocketSummary,
+  summarizeCounts,
   summarizeSnapshot,
 } from '../conntrack/summary.ts';
 import { parseTcpState, TCP_STATES } from '../conntrack/tcp-state.ts';
@@ -88,9 +89,13 @@ export const socketsCommand: Command = {
     const textBy: GroupBy | undefined = by ?? (json ? undefined : 'remote');
 
     const once = async () => {
+      // Only counts asked for: skip building 50,000 socket objects.
+      if (textBy === undefined && state === undefined && port === undefined)
+        return summarizeCounts(await takeStateCounts({ blocking: true }));
       const snapshot = await takeSnapshot({
         attribute: textBy === 'process',
         states: state === undefined ? undefined : [state],
+        blocking: true,
       });
       return summarizeSnapshot(snapshot, { by: textBy, state, port, top });
     };

@@ -32,29 +32,76 @@ export class ProcNetParser {
     this.#littleEndian = options.littleEndian;
   }
 
-  /** Appends the sockets of one file's text to `out`; returns how many were added. */
+  /** Appends the sockets of one whole file's text (header included) to `out`. */
   parse(text: string, family: 4 | 6, out: TcpSocket[], skipped: SkipCounts, mask?: StateMask) {
+    const start = text.indexOf('\n') + 1; // skip the header
+    if (start === 0) return;
+    const text2 = text.endsWith('\n') ? text : `${text}\n`;
+    this.parseLines(text2, start, family, out, skipped, mask);
+  }
+
+  /**
+   * Parses the complete lines of `text` from `start` (a chunk of a file read
+   * in pieces) and returns the index after the last complete line; the caller
+   * carries the rest over to the next chunk.
+   */
+  parseLines(
+    text: string,
+    start: number,
+    family: 4 | 6,
+    out: TcpSocket[],
+    skipped: SkipCounts,
+    mask?: StateMask,
+  ): number {
     this.#text = text;
     const addressLength = family === 4 ? 8 : 32;
-    let added = 0;
-    let lineStart = text.indexOf('\n') + 1; // skip the header
-    if (lineStart === 0) return 0;
-    const end = text.length;
-    while (lineStart < end) {
-      let lineEnd = text.indexOf('\n', lineStart);
-      if (lineEnd === -1) lineEnd = end;
+    let lineStart = start;
+    for (;;) {
+      const lineEnd = text.indexOf('\n', lineStart);
+      if (lineEnd === -1) break;
       if (lineEnd > lineStart) {
         const socket = this.#parseLine(lineStart, lineEnd, family, addressLength, mask);
         if (socket === null) skipped.malformedLines += 1;
-        else if (socket !== undefined) {
-          out.push(socket);
-          added += 1;
-        }
+        else if (socket !== undefined) out.push(socket);
       }
       lineStart = lineEnd + 1;
     }
     this.#text = '';
-    return added;
+    return lineStart;
+  }
+
+  /**
+   * The counting fast path: adds one to `counts[state number]` per complete
+   * line from `start`, reading nothing but the state column. Returns the index
+   * after the last complete line.
+   */
+  countLines(
+    text: string,
+    start: number,
+    family: 4 | 6,
+    counts: Float64Array,
+    skipped: SkipCounts,
+  ): number {
+    this.#text = text;
+    const offset = 2 * (family === 4 ? 8 : 32) + 14; // from the colon after "sl" to "st"
+    let lineStart = start;
+    for (;;) {
+      const lineEnd = text.indexOf('\n', lineStart);
+      if (lineEnd === -1) break;
+      if (lineEnd > lineStart) {
+        const colon = text.indexOf(':', lineStart);
+        const st = colon + offset;
+        const state =
+          colon !== -1 && st + 3 <= lineEnd && text.charCodeAt(st + 2) === 32
+            ? this.#hexAt(st, 2)
+            : -1;
+        if (state > 0 && state < counts.length) counts[state]! += 1;
+        else skipped.malformedLines += 1;
+      }
+      lineStart = lineEnd + 1;
+    }
+    this.#text = '';
+    return lineStart;
   }
 
   /** A socket, undefined when filtered out by state, null when malformed. */

@@ -1,27 +1,66 @@
 /**
- * Finds which process holds each socket: every /proc/PID/fd/N that is a socket
- * reads as "socket:[INODE]" through readlink. Only sockets the snapshot holds
- * are looked up, and only when attribution is asked for.
- *
- * Cost model: one readdir per process and one readlink per fd. The directory
- * reads run concurrently (bounded); the readlinks of one directory run as a
- * tight synchronous loop, because at tens of thousands of fds a promise per
- * link costs more than the syscall itself. Links that are not sockets are
- * rejected on their first character ("socket:[" vs "/", "pipe:", "anon_inode:").
- *
- * Races are normal: a process can exit between listing /proc and reading its
- * fds (ENOENT/ESRCH), an fd can close between readdir and readlink. Each is
- * skipped and counted in `skipped`, never thrown.
+ * Finds which process holds each socket by joining the snapshot's inodes with
+ * a scan of every /proc/PID/fd (fd-scan.ts). The scan runs in a worker thread,
+ * started before /proc/net/tcp is read (startFdScan), so on a two-core host
+ * the two halves of an attributed snapshot overlap and the caller's event loop
+ * stays free. Only done when attribution is asked for.
  */
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { FdScan } from './fd-scan.ts';
 import type { SkipCounts, TcpSocket } from './socket.ts';
 import type { TcpState } from './tcp-state.ts';
 
+export interface PendingFdScan {
+  readonly result: Promise<{
+    entries: Float64Array;
+    vanishedProcesses: number;
+    unreadableFds: number;
+  }>;
+}
+
+/**
+ * Starts scanning every process's fds in worker threads, one per core (at
+ * most `workers`), each taking an even share of every process's fds.
+ */
+export function startFdScan(procRoot = '/proc', workers = availableParallelism()): PendingFdScan {
+  const parts = Math.max(1, Math.min(workers, 4));
+  const scans = Array.from({ length: parts }, (_, part) => runWorker(procRoot, part, parts));
+  const result = Promise.all(scans).then((results) => {
+    const entries = new Float64Array(results.reduce((n, r) => n + r.entries.length, 0));
+    let offset = 0;
+    for (const r of results) {
+      entries.set(r.entries, offset);
+      offset += r.entries.length;
+    }
+    return {
+      entries,
+      vanishedProcesses: results.reduce((n, r) => n + r.vanishedProcesses, 0),
+      unreadableFds: results.reduce((n, r) => n + r.unreadableFds, 0),
+    };
+  });
+  result.catch(() => {}); // awaited by attributeSockets; never an unhandled rejection meanwhile
+  return { result };
+}
+
+type WorkerScan = Omit<FdScan, 'entries'> & { entries: Float64Array };
+
+function runWorker(procRoot: string, part: number, parts: number): Promise<WorkerScan> {
+  const worker = new Worker(new URL('./fd-scan-worker.ts', import.meta.url), {
+    workerData: { procRoot, part, parts },
+  });
+  return new Promise<WorkerScan>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the fd scan worker exited with code ${code}`)));
+  });
+}
+
 export interface AttributionOptions {
   procRoot?: string;
-  /** How many /proc/PID/fd directories are read at once. */
-  concurrency?: number;
+  /** A scan started earlier with startFdScan; else one is started now. */
+  scan?: PendingFdScan;
   /** For sockets in these states, also record `heldSince` from the fd link's ctime. */
   heldSinceStates?: readonly TcpState[];
   skipped: SkipCounts;
@@ -33,83 +72,41 @@ export async function attributeSockets(
   options: AttributionOptions,
 ): Promise<void> {
   const root = options.procRoot ?? '/proc';
+  const scan = await (options.scan ?? startFdScan(root)).result;
+  const skipped = options.skipped;
+  skipped.vanishedProcesses += scan.vanishedProcesses;
+  skipped.unreadableFds += scan.unreadableFds;
   const byInode = new Map<number, TcpSocket>();
   for (const socket of sockets) if (socket.inode !== 0) byInode.set(socket.inode, socket);
   if (byInode.size === 0) return;
-  const agedStates = new Set(options.heldSinceStates ?? []);
-  const skipped = options.skipped;
-  const pids = (await readdir(root)).filter(isPid);
+  const aged = new Set(options.heldSinceStates ?? []);
   const holders = new Map<number, TcpSocket[]>();
-
-  const scan = async (pid: string) => {
-    const dir = `${root}/${pid}/fd`;
-    let fds: string[];
-    try {
-      fds = await readdir(dir);
-    } catch (error) {
-      countFailure(error, skipped);
-      return;
+  const entries = scan.entries;
+  for (let i = 0; i < entries.length; i += 3) {
+    const socket = byInode.get(entries[i]!);
+    if (socket === undefined) continue;
+    const pid = entries[i + 1]!;
+    socket.pid = pid;
+    socket.fd = entries[i + 2]!;
+    let held = holders.get(pid);
+    if (held === undefined) {
+      held = [];
+      holders.set(pid, held);
     }
-    let held: TcpSocket[] | undefined;
-    for (const fd of fds) {
-      let link: string;
+    held.push(socket);
+    if (aged.has(socket.state)) {
       try {
-        link = readlinkSync(`${dir}/${fd}`);
+        socket.heldSince = Math.round(lstatSync(`${root}/${pid}/fd/${socket.fd}`).ctimeMs);
       } catch {
         skipped.unreadableFds += 1;
-        continue;
       }
-      // "socket:[123]": 's' then '[' at 7.
-      if (link.charCodeAt(0) !== 115 || link.charCodeAt(7) !== 91) continue;
-      const socket = byInode.get(parseInode(link));
-      if (socket === undefined) continue;
-      socket.pid = Number(pid);
-      socket.fd = Number(fd);
-      if (agedStates.has(socket.state)) {
-        try {
-          socket.heldSince = Math.round(lstatSync(`${dir}/${fd}`).ctimeMs);
-        } catch {
-          skipped.unreadableFds += 1;
-        }
-      }
-      if (held === undefined) {
-        held = [];
-        holders.set(socket.pid, held);
-      }
-      held.push(socket);
     }
-  };
-
-  const queue = pids.values();
-  const worker = async () => {
-    for (const pid of queue) await scan(pid);
-  };
-  const concurrency = Math.max(1, options.concurrency ?? 8);
-  await Promise.all(Array.from({ length: Math.min(concurrency, pids.length) }, worker));
-
+  }
   for (const [pid, held] of holders) {
     const name = readComm(`${root}/${pid}/comm`);
     if (name === undefined) skipped.vanishedProcesses += 1;
     for (const socket of held) socket.process = name ?? '?';
   }
-}
-
-function isPid(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const code = name.charCodeAt(i);
-    if (code < 48 || code > 57) return false;
-  }
-  return name.length > 0;
-}
-
-function parseInode(link: string): number {
-  let value = 0;
-  for (let i = 8; i < link.length; i++) {
-    const code = link.charCodeAt(i);
-    if (code < 48 || code > 57) break;
-    value = value * 10 + (code - 48);
-  }
-  return value;
 }
 
 function readComm(path: string): string | undefined {
@@ -118,10 +115,4 @@ function readComm(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function countFailure(error: unknown, skipped: SkipCounts): void {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT' || code === 'ESRCH') skipped.vanishedProcesses += 1;
-  else skipped.unreadableFds += 1;
 }

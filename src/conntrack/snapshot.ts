@@ -1,18 +1,17 @@
 /**
  * takeSnapshot: every TCP socket now, from the faster backend for the
- * question, with the other as fallback.
+ * question, with the other as fallback; takeStateCounts: only the counts.
  *
  * Measured at 50,000 loopback sockets (bench/sockets.ts, docs/benchmarks.md):
- * for all states, reading /proc/net/tcp* and parsing it in-process beats
- * spawning `ss` and parsing its text; for a few states, `ss ... state NAME`
- * wins by far because the kernel filters before formatting anything.
+ * for all states, reading /proc/net/tcp* in-process beats spawning `ss` and
+ * parsing its text; for a few states, `ss ... state NAME` wins by far because
+ * the kernel filters before formatting anything.
  */
-
-import { readProcSockets } from './proc-reader.ts';
-import { attributeSockets } from './process-attribution.ts';
+import { countProcStates, readProcSockets } from './proc-reader.ts';
+import { attributeSockets, startFdScan } from './process-attribution.ts';
 import { emptySkipCounts, type SkipCounts, type SocketSnapshot, type TcpSocket } from './socket.ts';
 import { readSsSockets } from './ss-reader.ts';
-import { TCP_STATES, type TcpState } from './tcp-state.ts';
+import { emptyStateCounts, STATE_BY_NUMBER, TCP_STATES, type TcpState } from './tcp-state.ts';
 
 export type SnapshotBackend = 'auto' | 'proc' | 'ss';
 
@@ -25,6 +24,8 @@ export interface SnapshotOptions {
   backend?: SnapshotBackend;
   /** For sockets in these states, record how long their process has held them. */
   heldSinceStates?: TcpState[];
+  /** Read /proc with blocking syscalls: fastest, for one-shot commands; not inside serve. */
+  blocking?: boolean;
   procRoot?: string;
   ssPath?: string;
 }
@@ -33,23 +34,17 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
   const states = options.states?.length ? [...new Set(options.states)] : undefined;
   const skipped = emptySkipCounts();
   const takenAt = Date.now();
-  const preferred = chooseBackend(options.backend ?? 'auto', states);
-  let source = preferred;
-  let sockets: TcpSocket[];
-  try {
-    sockets = await read(preferred, states, options, skipped);
-  } catch (error) {
-    if (options.backend !== undefined && options.backend !== 'auto') throw error;
-    source = preferred === 'ss' ? 'proc' : 'ss';
-    try {
-      sockets = await read(source, states, options, skipped);
-    } catch {
-      throw error;
-    }
-  }
+  // The fd scan (a worker thread) runs while /proc/net/tcp is read.
+  const scan = options.attribute ? startFdScan(options.procRoot) : undefined;
+  const { source, value: sockets } = await withFallback(
+    chooseBackend(options.backend ?? 'auto', states),
+    options.backend,
+    (backend) => read(backend, states, options, skipped),
+  );
   if (options.attribute) {
     await attributeSockets(sockets, {
       procRoot: options.procRoot,
+      scan,
       heldSinceStates: options.heldSinceStates,
       skipped,
     });
@@ -65,6 +60,55 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
   return snapshot;
 }
 
+export interface StateCounts {
+  takenAt: number;
+  source: 'proc' | 'ss';
+  states: Record<TcpState, number>;
+  skipped: SkipCounts;
+}
+
+/** Counts by state without building a socket object per line: the cheapest question. */
+export async function takeStateCounts(
+  options: Pick<SnapshotOptions, 'backend' | 'blocking' | 'procRoot' | 'ssPath'> = {},
+): Promise<StateCounts> {
+  const skipped = emptySkipCounts();
+  const takenAt = Date.now();
+  const { source, value: states } = await withFallback(
+    chooseBackend(options.backend ?? 'auto', undefined),
+    options.backend,
+    async (backend) => {
+      const states = emptyStateCounts();
+      if (backend === 'proc') {
+        const counts = await countProcStates({ ...options, skipped });
+        for (let n = 1; n < counts.length; n++) states[STATE_BY_NUMBER[n]!] = counts[n]!;
+      } else {
+        for (const socket of await readSsSockets({ skipped, ssPath: options.ssPath }))
+          states[socket.state] += 1;
+      }
+      return states;
+    },
+  );
+  return { takenAt, source, states, skipped };
+}
+
+async function withFallback<T>(
+  preferred: 'proc' | 'ss',
+  forced: SnapshotBackend | undefined,
+  run: (backend: 'proc' | 'ss') => Promise<T>,
+): Promise<{ source: 'proc' | 'ss'; value: T }> {
+  try {
+    return { source: preferred, value: await run(preferred) };
+  } catch (error) {
+    if (forced !== undefined && forced !== 'auto') throw error;
+    const other = preferred === 'ss' ? 'proc' : 'ss';
+    try {
+      return { source: other, value: await run(other) };
+    } catch {
+      throw error;
+    }
+  }
+}
+
 function chooseBackend(backend: SnapshotBackend, states: TcpState[] | undefined): 'proc' | 'ss' {
   if (backend !== 'auto') return backend;
   // A kernel-side filter only pays while it drops most sockets.
@@ -78,7 +122,12 @@ function read(
   skipped: SkipCounts,
 ): Promise<TcpSocket[]> {
   if (backend === 'ss') return readSsSockets({ states, skipped, ssPath: options.ssPath });
-  return readProcSockets({ procRoot: options.procRoot, mask: stateMask(states), skipped });
+  return readProcSockets({
+    procRoot: options.procRoot,
+    blocking: options.blocking,
+    mask: stateMask(states),
+    skipped,
+  });
 }
 
 function stateMask(states: TcpState[] | undefined): Uint8Array | undefined {

@@ -3,6 +3,7 @@
  * optionally filtered by state and port, and the largest groups by process,
  * remote endpoint, local port or state.
  */
+import type { StateCounts } from './snapshot.ts';
 import { formatEndpoint, type SkipCounts, type SocketSnapshot, type TcpSocket } from './socket.ts';
 import { emptyStateCounts, type TcpState } from './tcp-state.ts';
 
@@ -70,6 +71,20 @@ export function summarizeSnapshot(
     if (options.by === 'process') summary.unattributed = unattributed;
   }
   return summary;
+}
+
+/** The same object as summarizeSnapshot(snapshot) with no options, from counts alone. */
+export function summarizeCounts(counts: StateCounts): SocketSummary {
+  let total = 0;
+  for (const state in counts.states) total += counts.states[state as TcpState];
+  return {
+    total,
+    states: { ...counts.states },
+    takenAt: new Date(counts.takenAt).toISOString(),
+    source: counts.source,
+    filter: {},
+    skipped: { ...counts.skipped },
+  };
 }
 
 interface Bucket {

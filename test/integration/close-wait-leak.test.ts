@@ -103,10 +103,9 @@ test('diagnose names the child process that holds a CLOSE-WAIT socket', async (t
   assert.equal(finding.count, 1);
   assert.ok(['warn', 'critical'].includes(finding.severity));
   assert.ok(finding.oldestAgeMs >= 500, `observed for ${finding.oldestAgeMs} ms`);
-  assert.ok(
-    finding.oldestHeldMs! >= finding.oldestAgeMs - 50,
-    'the fd is at least as old as the observation',
-  );
+  // The first sample's fd scan made the kernel create /proc/PID/fd/N, so its ctime is at most one
+  // scan's duration after the first sample's timestamp (well under a second here).
+  assert.ok(finding.oldestHeldMs! >= finding.oldestAgeMs - 1000, `held ${finding.oldestHeldMs} ms`);
   assert.match(finding.advice, new RegExp(`${leak.comm} \\(pid ${leak.pid}\\)`));
   assert.match(finding.advice, /tcp_fin_timeout applies to FIN_WAIT2, not CLOSE_WAIT/);
 

@@ -37,7 +37,7 @@ const SS_STATE: Record<string, string> = {
 };
 
 async function ssOnPort(port: number): Promise<SsSocket[]> {
-  const { stdout } = await run('ss', ['-tanpH']);
+  const { stdout } = await run('ss', ['-tanpH'], { maxBuffer: 1 << 28 });
   const sockets: SsSocket[] = [];
   for (const line of stdout.split('\n')) {
     const fields = line.trim().split(/\s+/);

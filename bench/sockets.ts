@@ -1,0 +1,230 @@
+/**
+ * `keepwire sockets` against `ss` and `netstat`, whole processes timed from
+ * spawn to exit (Node.js start-up included), at 1,000, 10,000 and 50,000
+ * loopback sockets, in one run:
+ *
+ *   counts       keepwire sockets --json            vs ss -tan        vs netstat -tan
+ *   attribution  keepwire sockets --by process --json vs ss -tanp     vs netstat -tanp
+ *   one state    keepwire sockets --state close-wait --json vs ss -tan state close-wait
+ *
+ * and, in-process, the two backends for each question (which one takeSnapshot
+ * should prefer). Sockets are held by child processes (bench/socket-farm.ts),
+ * each under its own RLIMIT_NOFILE, on 127.0.0.1-127.0.0.8.
+ *
+ *   node bench/sockets.ts [--levels 1000,10000,50000] [--runs 5]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { takeSnapshot } from '../src/conntrack/snapshot.ts';
+
+const { values } = parseArgs({
+  options: {
+    levels: { type: 'string', default: '1000,10000,50000' },
+    runs: { type: 'string', default: '5' },
+  },
+});
+const levels = values.levels.split(',').map(Number);
+const runs = Number(values.runs);
+const root = new URL('..', import.meta.url).pathname;
+const node = process.execPath;
+const devNull = openSync('/dev/null', 'w');
+const CONNECTIONS_PER_FARM = 4000; // 8,000 fds per child
+const farms: ChildProcess[] = [];
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function timeOnce(command: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: root, stdio: ['ignore', devNull, 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr}`));
+      else resolve(performance.now() - started);
+    });
+  });
+}
+
+async function timeCommand(command: string, args: string[]): Promise<number> {
+  await timeOnce(command, args); // warm caches (page cache, compile cache) for every tool alike
+  const samples: number[] = [];
+  const n = runs;
+  for (let i = 0; i < n; i++) samples.push(await timeOnce(command, args));
+  return median(samples);
+}
+
+async function timeInProcess(fn: () => Promise<unknown>): Promise<number> {
+  await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now();
+    await fn();
+    samples.push(performance.now() - started);
+  }
+  return median(samples);
+}
+
+async function startFarm(host: string, connections: number): Promise<void> {
+  // Each farm raises its own fd limit (soft to hard, at most 20,000) before Node starts.
+  const script = `ulimit -n $(( $(ulimit -Hn) < 20000 ? $(ulimit -Hn) : 20000 )); exec "$0" "$@"`;
+  const child = spawn(
+    'sh',
+    ['-c', script, node, 'bench/socket-farm.ts', host, String(connections), '50'],
+    {
+      cwd: root,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  farms.push(child);
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      output += chunk;
+      if (output.includes('ready')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`socket farm on ${host} exited ${code}`)));
+  });
+}
+
+async function countSockets(): Promise<number> {
+  return (await takeSnapshot({ backend: 'proc' })).sockets.length;
+}
+
+async function growTo(level: number): Promise<void> {
+  let missing = Math.floor((level - (await countSockets())) / 2);
+  while (missing > 0) {
+    const connections = Math.min(missing, CONNECTIONS_PER_FARM);
+    await startFarm(`127.0.0.${(farms.length % 8) + 1}`, connections);
+    missing -= connections;
+  }
+}
+
+const kw = (args: string[]): Cmd => [node, ['src/cli/main.ts', 'sockets', ...args]];
+type Cmd = [string, string[]];
+const kwBin = (args: string[]): Cmd => [node, ['bin/keepwire.js', 'sockets', ...args]];
+const rows: string[][] = [];
+const fmt = (ms: number) => ms.toFixed(0);
+const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+
+try {
+  for (const level of levels) {
+    await growTo(level);
+    const total = await countSockets();
+    process.stderr.write(`-- ${total} sockets\n`);
+    const questions: [string, Cmd[], string | undefined][] = [
+      [
+        'counts',
+        [kw(['--json']), kwBin(['--json']), ['ss', ['-tan']], ['netstat', ['-tan']]],
+        undefined,
+      ],
+      [
+        'attribution',
+        [
+          kw(['--by', 'process', '--json']),
+          kwBin(['--by', 'process', '--json']),
+          ['ss', ['-tanp']],
+          ['netstat', ['-tanp']],
+        ],
+        undefined,
+      ],
+      [
+        'close-wait',
+        [
+          kw(['--state', 'close-wait', '--json']),
+          kwBin(['--state', 'close-wait', '--json']),
+          ['ss', ['-tan', 'state', 'close-wait']],
+        ],
+        undefined,
+      ],
+    ];
+    for (const [question, commands] of questions) {
+      const times: number[] = [];
+      for (const [command, args] of commands) times.push(await timeCommand(command, [...args]));
+      const [main, bin, ss, netstat] = times as [number, number, number, number | undefined];
+      rows.push([
+        String(total),
+        question,
+        fmt(main),
+        fmt(bin),
+        fmt(ss),
+        netstat === undefined ? '-' : fmt(netstat),
+        ratio(main, ss),
+        ratio(bin, ss),
+        netstat === undefined ? '-' : ratio(main, netstat),
+      ]);
+      process.stderr.write(`   ${question}: ${rows.at(-1)!.slice(2).join('  ')}\n`);
+    }
+    // In-process: which backend answers each question faster.
+    const procAll = await timeInProcess(() => takeSnapshot({ backend: 'proc' }));
+    const ssAll = await timeInProcess(() => takeSnapshot({ backend: 'ss' }));
+    const procCw = await timeInProcess(() =>
+      takeSnapshot({ backend: 'proc', states: ['CLOSE_WAIT'] }),
+    );
+    const ssCw = await timeInProcess(() => takeSnapshot({ backend: 'ss', states: ['CLOSE_WAIT'] }));
+    const procAttr = await timeInProcess(() => takeSnapshot({ backend: 'proc', attribute: true }));
+    rows.push([
+      String(total),
+      'backend: all (proc | ss)',
+      fmt(procAll),
+      '',
+      fmt(ssAll),
+      '',
+      ratio(procAll, ssAll),
+      '',
+      '',
+    ]);
+    rows.push([
+      String(total),
+      'backend: close-wait (proc | ss)',
+      fmt(procCw),
+      '',
+      fmt(ssCw),
+      '',
+      ratio(procCw, ssCw),
+      '',
+      '',
+    ]);
+    rows.push([
+      String(total),
+      'backend: proc + attribution',
+      fmt(procAttr),
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+} finally {
+  for (const farm of farms) farm.stdin!.end();
+}
+
+const header = [
+  'sockets',
+  'question',
+  'keepwire ms',
+  'kw bin ms',
+  'ss ms',
+  'netstat ms',
+  'kw/ss',
+  'bin/ss',
+  'kw/netstat',
+];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+console.log(line(header));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const row of rows) console.log(line(row));
+console.log(
+  `\nmedians of ${runs} runs after one warm-up; "keepwire" = node src/cli/main.ts, "kw bin" = node bin/keepwire.js (compile cache on before any TypeScript loads)`,
+);
