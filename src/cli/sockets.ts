@@ -4,7 +4,6 @@
  * loads prom-client or fastify: start-up time is most of a run at small counts.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { diagnose } from '../conntrack/diagnose.ts';
 import type { Finding } from '../conntrack/findings.ts';
 import { takeSnapshot, takeStateCounts } from '../conntrack/snapshot.ts';
 import {
@@ -195,6 +194,7 @@ async function runDiagnose(args: string[], io: CliIo): Promise<number> {
     },
     'sockets',
   );
+  const { diagnose } = await import('../conntrack/diagnose.ts');
   const diagnosis = await diagnose({
     samples: parseInteger(values.samples, 'samples', { min: 2, max: 1000 }),
     intervalMs: parseInteger(values['interval-ms'], 'interval-ms', { min: 0, max: 3_600_000 }),
