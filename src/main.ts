@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import type { Config, ListenAddress } from './config/index.ts';
 import { createWatchPlane } from './conntrack/index.ts';
+import { createControlPlane } from './control/index.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Plane, PlaneContext } from './plane.ts';
 import { writeAddressFile } from './server/address-file.ts';
@@ -61,5 +62,6 @@ export async function serve(config: Readonly<Config>, logger?: Logger): Promise<
 function createPlanes(context: PlaneContext): Plane[] {
   const planes: Plane[] = [];
   if (context.config.watch.enabled) planes.push(createWatchPlane(context));
+  if (context.config.control.enabled) planes.push(createControlPlane(context));
   return planes;
 }

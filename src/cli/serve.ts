@@ -3,6 +3,7 @@ import { serve } from '../main.ts';
 import { type CliIo, type Command, parseOptions } from './command.ts';
 
 const HELP = `Usage: keepwire serve [--config FILE] [--data-dir DIR] [--admin HOST:PORT]
+                      [--agents HOST:PORT] [--socket PATH]
 
 Runs the relay: the admin listener (/healthz, /metrics, the management API)
 and every plane the configuration enables. Without a configuration file it
@@ -13,6 +14,11 @@ Options:
   --data-dir DIR      where state lives (default: var)
   --admin HOST:PORT   admin listener (default: 127.0.0.1:8680); port 0 picks
                       a free port, written to DATA_DIR/admin.addr
+  --agents HOST:PORT  agents listener for long-poll, SSE and results
+                      (default: 127.0.0.1:8681); port 0 picks a free port,
+                      written to DATA_DIR/agents.addr
+  --socket PATH       Unix socket for the management API and components
+                      (default: DATA_DIR/keepwire.sock, mode 0660)
 
 Environment: KEEPWIRE_SECTION__KEY=value overrides a setting, e.g.
   KEEPWIRE_WATCH__INTERVAL_MS=1000 keepwire serve
@@ -31,13 +37,20 @@ export const serveCommand: Command = {
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         admin: { type: 'string' },
+        agents: { type: 'string' },
+        socket: { type: 'string' },
       },
       'serve',
     );
     const config = loadConfig({
       file: values.config,
       env: io.env,
-      overrides: { dataDir: values['data-dir'], 'admin.listen': values.admin },
+      overrides: {
+        dataDir: values['data-dir'],
+        'admin.listen': values.admin,
+        'agents.listen': values.agents,
+        'socket.path': values.socket,
+      },
     });
     const runtime = await serve(config);
     if (runtime.generatedAdminToken) {

@@ -12,10 +12,13 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** TLS (and client certificates with ca + requestCert); plain HTTP when absent. */
+  https?: import('node:https').ServerOptions;
 }
 
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const app = Fastify({
+    ...(options.https ? { https: options.https } : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,

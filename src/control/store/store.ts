@@ -58,6 +58,8 @@ export interface CommandFilter {
   status?: CommandStatus | undefined;
   targetType?: string | undefined;
   targetId?: string | undefined;
+  /** Commands expanded from this group. */
+  group?: string | undefined;
   action?: string | undefined;
   /** Opaque, from a previous page's nextCursor. */
   cursor?: string | undefined;

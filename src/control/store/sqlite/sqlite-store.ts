@@ -267,6 +267,7 @@ export class SqliteStore implements Store {
     add('target_type = ?', filter.targetType);
     add('target_id = ?', filter.targetId);
     add('action = ?', filter.action);
+    add('group_name = ?', filter.group);
     if (filter.cursor !== undefined) {
       const seq = decodeCursor(filter.cursor);
       if (seq === undefined)

@@ -1,0 +1,133 @@
+/**
+ * The command plane inside `keepwire serve`: the store, the dispatcher
+ * (waiter registry + delivery), the management routes on the admin listener,
+ * the agents listener and the Unix socket, and the sweep.
+ *
+ * Shutdown: 'accept' ends long-polls and SSE streams and closes both
+ * listeners (and unlinks the socket); 'close' closes the store.
+ */
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { formatListen } from '../config/index.ts';
+import type { Plane, PlaneContext } from '../plane.ts';
+import { writeAddressFile } from '../server/address-file.ts';
+import { AuthThrottle } from './auth-throttle.ts';
+import { CommandService } from './command-service.ts';
+import { ControlMetrics } from './control-metrics.ts';
+import { Delivery } from './dispatch/delivery.ts';
+import { WaiterRegistry } from './dispatch/waiter-registry.ts';
+import { registerAgentRoutes } from './http/agent-routes.ts';
+import { createAgentsServer } from './http/agents-server.ts';
+import { registerComponentRoutes } from './http/component-routes.ts';
+import { registerManagementRoutes } from './http/management-routes.ts';
+import { createUnixServer, listenUnix, unlinkSocket } from './http/unix-server.ts';
+import { InProcessNotifier } from './notifier.ts';
+import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import { UuidV7Generator } from './uuid-v7.ts';
+
+export interface ControlPlaneOptions {
+  /** The clock every lifecycle time comes from; tests may pass their own. */
+  now?: () => number;
+}
+
+export function createControlPlane(
+  context: PlaneContext,
+  options: ControlPlaneOptions = {},
+): Plane {
+  const { config, lifecycle } = context;
+  const logger = context.logger.child({ plane: 'control' });
+  const now = options.now ?? Date.now;
+  const store = new SqliteStore({
+    path: config.control.store.path ?? join(config.dataDir, 'control.db'),
+    synchronous: config.control.store.synchronous,
+    busyTimeoutMs: config.control.store.busyTimeoutMs,
+    now,
+  });
+  const ids = new UuidV7Generator(now);
+  const notifier = new InProcessNotifier();
+  const metrics = new ControlMetrics(context.registry, () => store.countByStatus());
+  const registry = new WaiterRegistry(notifier, metrics);
+  const logError = (error: unknown, what: string) => logger.error({ err: error }, `${what} failed`);
+  const delivery = new Delivery({
+    store,
+    notifier,
+    metrics,
+    ids,
+    now,
+    logError,
+    limits: config.agents,
+  });
+  const service = new CommandService({
+    store,
+    notifier,
+    metrics,
+    ids,
+    now,
+    defaultTimeoutS: config.control.defaultTimeoutS,
+  });
+  const management = { service, isConnected: (id: string) => registry.hasWaiter(`agent:${id}`) };
+  const socketPath = config.socket.path ?? join(config.dataDir, 'keepwire.sock');
+  let sweep: NodeJS.Timeout | undefined;
+
+  return {
+    name: 'control',
+    registerAdminRoutes(app: FastifyInstance) {
+      registerManagementRoutes(app, management);
+    },
+    async start() {
+      const released = await store.releaseAllClaims();
+      if (released > 0) logger.warn({ released }, 'released claims left by an earlier run');
+      lifecycle.onShutdown('close', 'command store', () => store.close());
+
+      const agents = createAgentsServer(config.agents, logger);
+      registerAgentRoutes(agents, {
+        config: config.agents,
+        service,
+        registry,
+        delivery,
+        metrics,
+        now,
+        throttle: new AuthThrottle({ maxDelayMs: config.agents.authFailureMaxDelayMs, now }),
+      });
+      await agents.listen({ host: config.agents.listen.host, port: config.agents.listen.port });
+      const bound = agents.server.address();
+      const address =
+        typeof bound === 'object' && bound !== null
+          ? { host: bound.address, port: bound.port }
+          : config.agents.listen;
+      writeAddressFile(config.dataDir, 'agents', address);
+      logger.info(
+        { agents: formatListen(address), tls: config.agents.tls !== undefined },
+        'agents listener ready',
+      );
+
+      let unix: FastifyInstance | undefined;
+      if (config.socket.enabled) {
+        unix = createUnixServer(config.socket, logger);
+        registerManagementRoutes(unix, management);
+        registerComponentRoutes(unix, {
+          service,
+          registry,
+          delivery,
+          defaultWaitS: config.agents.defaultWaitS,
+          maxWaitS: config.agents.maxWaitS,
+        });
+        await listenUnix(unix, socketPath);
+        logger.info({ socket: socketPath }, 'unix socket ready');
+      }
+
+      sweep = setInterval(() => {
+        registry.sweep();
+        service.expire().catch((error) => logError(error, 'expiring commands'));
+      }, config.control.sweepIntervalMs);
+      sweep.unref();
+
+      lifecycle.onShutdown('accept', 'command listeners', async () => {
+        clearInterval(sweep);
+        registry.closeAll();
+        await Promise.all([agents.close(), unix?.close()]);
+        if (unix) unlinkSocket(socketPath);
+      });
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The dispatcher's in-process waiter registry, keyed by target
+ * ("agent:ID", "component:NAME"). A commit wakes only the waiters of its
+ * targets. Each waiter claims for itself in the store, so two waiters of one
+ * target never get the same command. SSE streams are one per target: a new
+ * stream replaces the old one.
+ */
+import type { ControlMetrics } from '../control-metrics.ts';
+import type { CommandNotifier } from '../notifier.ts';
+
+export interface Waiter {
+  readonly key: string;
+  readonly kind: 'poll' | 'sse';
+  /** New commands for this target were committed. */
+  wake(): void;
+  /** The client is gone (checked by the sweep as a backstop to 'close'). */
+  readonly isGone: boolean;
+  /** Ends the wait: server shutdown or a replacing stream. */
+  close(reason: 'shutdown' | 'replaced' | 'gone'): void;
+}
+
+export class WaiterRegistry {
+  readonly #byKey = new Map<string, Set<Waiter>>();
+  readonly #streams = new Map<string, Waiter>();
+  readonly #metrics: ControlMetrics;
+  readonly #unsubscribe: () => void;
+  #counts = { poll: 0, sse: 0 };
+
+  constructor(notifier: CommandNotifier, metrics: ControlMetrics) {
+    this.#metrics = metrics;
+    this.#metrics.waiters.set({ kind: 'poll' }, 0);
+    this.#metrics.waiters.set({ kind: 'sse' }, 0);
+    this.#unsubscribe = notifier.subscribe((keys) => {
+      for (const key of keys) this.wake(key);
+    });
+  }
+
+  get size(): number {
+    return this.#counts.poll + this.#counts.sse;
+  }
+
+  hasWaiter(key: string): boolean {
+    return (this.#byKey.get(key)?.size ?? 0) > 0;
+  }
+
+  add(waiter: Waiter): void {
+    if (waiter.kind === 'sse') {
+      const previous = this.#streams.get(waiter.key);
+      this.#streams.set(waiter.key, waiter);
+      if (previous !== undefined) {
+        this.remove(previous);
+        previous.close('replaced');
+      }
+    }
+    let set = this.#byKey.get(waiter.key);
+    if (set === undefined) {
+      set = new Set();
+      this.#byKey.set(waiter.key, set);
+    }
+    if (set.has(waiter)) return;
+    set.add(waiter);
+    this.#count(waiter.kind, 1);
+  }
+
+  remove(waiter: Waiter): void {
+    const set = this.#byKey.get(waiter.key);
+    if (set === undefined || !set.delete(waiter)) return;
+    if (set.size === 0) this.#byKey.delete(waiter.key);
+    if (this.#streams.get(waiter.key) === waiter) this.#streams.delete(waiter.key);
+    this.#count(waiter.kind, -1);
+  }
+
+  wake(key: string): void {
+    const set = this.#byKey.get(key);
+    if (set === undefined) return;
+    for (const waiter of [...set]) waiter.wake();
+  }
+
+  /** Removes waiters whose clients left without a 'close' we saw; returns how many. */
+  sweep(): number {
+    let removed = 0;
+    for (const set of [...this.#byKey.values()]) {
+      for (const waiter of [...set]) {
+        if (!waiter.isGone) continue;
+        this.remove(waiter);
+        waiter.close('gone');
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  closeAll(): void {
+    this.#unsubscribe();
+    for (const set of [...this.#byKey.values()]) {
+      for (const waiter of [...set]) {
+        this.remove(waiter);
+        waiter.close('shutdown');
+      }
+    }
+  }
+
+  #count(kind: 'poll' | 'sse', delta: number): void {
+    this.#counts[kind] += delta;
+    this.#metrics.waiters.set({ kind }, this.#counts[kind]);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The agent API on the agents listener, behind each agent's bearer token:
+ * long-poll, SSE and results. An agent sees and answers only its own
+ * commands: anyone else's id is answered 404, exactly like a missing one.
+ * Wrong tokens are answered 401 after a delay that grows per address.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { hashToken, parseBearer } from '../../auth/token.ts';
+import type { AgentsConfig } from '../../config/index.ts';
+import { UnauthorizedError } from '../../errors.ts';
+import type { AuthThrottle } from '../auth-throttle.ts';
+import { type DeliveryTarget, resultBodySchema } from '../command.ts';
+import type { CommandService } from '../command-service.ts';
+import type { ControlMetrics } from '../control-metrics.ts';
+import type { Delivery } from '../dispatch/delivery.ts';
+import { LongPoll } from '../dispatch/long-poll.ts';
+import { SseStream } from '../dispatch/sse-stream.ts';
+import type { WaiterRegistry } from '../dispatch/waiter-registry.ts';
+import type { Agent } from '../store/store.ts';
+import { parseBody, parseWaitS } from './parse.ts';
+
+export interface AgentRouteDeps {
+  config: AgentsConfig;
+  service: CommandService;
+  registry: WaiterRegistry;
+  delivery: Delivery;
+  throttle: AuthThrottle;
+  metrics: ControlMetrics;
+  now: () => number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agent?: Agent;
+  }
+}
+
+/** last_seen_at is written at most this often per agent. */
+const TOUCH_INTERVAL_MS = 10_000;
+
+export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps): void {
+  const { config, service, throttle } = deps;
+  const touchedAt = new Map<string, number>();
+
+  app.addHook('onRequest', async (request) => {
+    const token = parseBearer(request.headers.authorization);
+    const agent =
+      token === undefined ? undefined : await service.store.findAgentByTokenHash(hashToken(token));
+    const address = request.socket.remoteAddress ?? 'unknown';
+    if (agent === undefined) {
+      deps.metrics.authFailures.inc();
+      const delayMs = throttle.fail(address);
+      if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+      throw new UnauthorizedError(
+        'missing or invalid agent token; enrol with "keepwire agents enroll" and send Authorization: Bearer TOKEN',
+      );
+    }
+    throttle.succeed(address);
+    request.agent = agent;
+    const now = deps.now();
+    if (now - (touchedAt.get(agent.id) ?? 0) >= TOUCH_INTERVAL_MS) {
+      touchedAt.set(agent.id, now);
+      await service.store.touchAgent(agent.id, now);
+    }
+  });
+
+  const targetOf = (request: FastifyRequest): DeliveryTarget => ({
+    type: 'agent',
+    id: request.agent!.id,
+  });
+
+  app.get<{ Querystring: { waitS?: string } }>('/v1/commands', async (request, reply) => {
+    const waitS = parseWaitS(request.query.waitS, config.defaultWaitS, config.maxWaitS);
+    reply.hijack();
+    new LongPoll(request.raw, reply.raw, targetOf(request), deps).start(waitS);
+  });
+
+  app.get('/v1/commands/stream', async (request, reply) => {
+    reply.hijack();
+    new SseStream(request.raw, reply.raw, targetOf(request), deps).start(config.heartbeatMs);
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/commands/:id/result', async (request) => {
+    const body = parseBody(resultBodySchema, request.body);
+    return service.finish(request.params.id, targetOf(request), body.status, body.result);
+  });
+}
