@@ -40,3 +40,15 @@ export class SinkUnavailableError extends KeepwireError {
     this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/**
+ * A buffer configured with `whenFull: block` has no room: the source answers
+ * 503 with `Retry-After` (file sources pause) and nothing is accepted.
+ */
+export class ShipBufferFullError extends KeepwireError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number) {
+    super('SHIP_BUFFER_FULL', message, { status: 503, retryable: true });
+    this.retryAfterMs = retryAfterMs;
+  }
+}

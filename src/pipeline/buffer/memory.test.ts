@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ShipBufferFullError } from '../errors.ts';
+import { MemoryBuffer } from './memory.ts';
+
+const limits = { maxEvents: 2, maxBytes: 1024, lingerMs: 0 };
+const records = (...texts: string[]) => texts.map((text) => Buffer.from(text));
+
+test('hands out batches in order, counts pending until acknowledged out of order', async () => {
+  const buffer = new MemoryBuffer({ maxEvents: 10 });
+  await buffer.append(records('a', 'bb', 'ccc'));
+  const signal = new AbortController().signal;
+  const first = await buffer.read(limits, signal);
+  const second = await buffer.read(limits, signal);
+  assert.deepEqual(first.records.map(String), ['a', 'bb']);
+  assert.deepEqual(second.records.map(String), ['ccc']);
+  assert.equal(buffer.pendingEvents, 3);
+  await buffer.ack(second);
+  assert.equal(buffer.pendingEvents, 2);
+  assert.equal(buffer.pendingBytes, 3);
+  await buffer.ack(first);
+  await buffer.ack(first);
+  assert.equal(buffer.pendingEvents, 0);
+});
+
+test('a read waits for an append, lingers for more, and aborts with the reason', async () => {
+  const buffer = new MemoryBuffer({ maxEvents: 10 });
+  const reading = buffer.read(
+    { maxEvents: 3, maxBytes: 1024, lingerMs: 5_000 },
+    AbortSignal.timeout(10_000),
+  );
+  await buffer.append(records('a'));
+  await buffer.append(records('b', 'c'));
+  assert.deepEqual((await reading).records.map(String), ['a', 'b', 'c']);
+  const controller = new AbortController();
+  const waiting = buffer.read(limits, controller.signal);
+  controller.abort(new Error('stop'));
+  await assert.rejects(waiting, /stop/);
+});
+
+test('the byte limit splits batches; a single larger record comes alone', async () => {
+  const buffer = new MemoryBuffer({ maxEvents: 10 });
+  await buffer.append(records('x'.repeat(10), 'y'.repeat(10), 'z'.repeat(30)));
+  const signal = new AbortController().signal;
+  const small = { maxEvents: 10, maxBytes: 25, lingerMs: 0 };
+  assert.equal((await buffer.read(small, signal)).records.length, 2);
+  assert.equal((await buffer.read(small, signal)).bytes, 30);
+});
+
+test('when full: block rejects with Retry-After, drops are counted', async () => {
+  const blocking = new MemoryBuffer({ maxEvents: 2, retryAfterMs: 500 });
+  await blocking.append(records('a', 'b'));
+  await assert.rejects(blocking.append(records('c')), (error: unknown) => {
+    assert.ok(error instanceof ShipBufferFullError);
+    assert.equal(error.code, 'SHIP_BUFFER_FULL');
+    assert.equal(error.retryAfterMs, 500);
+    return true;
+  });
+  const drops: string[] = [];
+  const oldest = new MemoryBuffer({
+    maxEvents: 2,
+    whenFull: 'dropOldest',
+    onDrop: (count, reason) => drops.push(`${count} ${reason}`),
+  });
+  await oldest.append(records('a', 'b'));
+  await oldest.append(records('c'));
+  const signal = new AbortController().signal;
+  assert.deepEqual((await oldest.read(limits, signal)).records.map(String), ['b', 'c']);
+  const newest = new MemoryBuffer({
+    maxEvents: 2,
+    whenFull: 'dropNewest',
+    onDrop: (count, reason) => drops.push(`${count} ${reason}`),
+  });
+  await newest.append(records('a', 'b', 'c'));
+  assert.deepEqual((await newest.read(limits, signal)).records.map(String), ['a', 'b']);
+  assert.deepEqual(drops, ['1 buffer_full_oldest', '1 buffer_full_newest']);
+});
