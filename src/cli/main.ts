@@ -41,6 +41,21 @@ const COMMANDS: readonly CommandEntry[] = [
     summary: 'audit the kernel TCP settings against this kernel version ("sysctl audit")',
     load: async () => (await import('./sysctl.ts')).sysctlCommand,
   },
+  {
+    name: 'agents',
+    summary: 'enrol agents (prints their token once) and list them',
+    load: async () => (await import('./agents.ts')).agentsCommand,
+  },
+  {
+    name: 'commands',
+    summary: 'create, list, follow and cancel commands for agents, groups and components',
+    load: async () => (await import('./commands.ts')).commandsCommand,
+  },
+  {
+    name: 'agent',
+    summary: 'run the reference agent: receive commands by long-poll or SSE and run them',
+    load: async () => (await import('./agent.ts')).agentCommand,
+  },
 ];
 
 function usage(): string {

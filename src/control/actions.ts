@@ -10,7 +10,11 @@ import { InvalidArgsError } from './errors.ts';
 const tcpState = z.string().min(1).max(16);
 
 export const BUILT_IN_ACTIONS = {
-  ping: z.strictObject({ echo: z.string().max(1024).optional() }),
+  ping: z.strictObject({
+    echo: z.string().max(1024).optional(),
+    /** Answer after this long: for testing deadlines and slow agents. */
+    delayMs: z.number().int().min(0).max(600_000).optional(),
+  }),
   'sockets.snapshot': z.strictObject({
     by: z.enum(['process', 'remote', 'local-port', 'state']).optional(),
     state: tcpState.optional(),

@@ -1,0 +1,111 @@
+/**
+ * The CLI's client for the management API: over the Unix socket (trusted by
+ * its file mode, no token) or over the admin listener with the admin token.
+ * Server errors come back as RemoteError carrying the server's code.
+ */
+import { join } from 'node:path';
+import { Agent, type Dispatcher, request } from 'undici';
+import { UsageError } from '../../errors.ts';
+import { RemoteError, UnreachableError } from '../errors.ts';
+
+export interface ConnectionOptions {
+  socket?: string | undefined;
+  dataDir?: string | undefined;
+  server?: string | undefined;
+  token?: string | undefined;
+}
+
+export class ManagementClient {
+  readonly #dispatcher: Dispatcher;
+  readonly #origin: string;
+  readonly #headers: Record<string, string>;
+  readonly where: string;
+
+  constructor(options: ConnectionOptions) {
+    if (options.server !== undefined) {
+      if (options.token === undefined) {
+        throw new UsageError(
+          '--server needs --token TOKEN (the admin token, in DATA_DIR/admin.token) or KEEPWIRE_TOKEN',
+        );
+      }
+      let url: URL;
+      try {
+        url = new URL(options.server);
+      } catch {
+        throw new UsageError(
+          `--server takes a URL such as http://127.0.0.1:8680, got "${options.server}"`,
+        );
+      }
+      this.#origin = url.origin;
+      this.#dispatcher = new Agent({ connections: 1 });
+      this.#headers = { authorization: `Bearer ${options.token}` };
+      this.where = url.origin;
+    } else {
+      const socketPath = options.socket ?? join(options.dataDir ?? 'var', 'keepwire.sock');
+      this.#origin = 'http://localhost';
+      this.#dispatcher = new Agent({ connect: { socketPath } });
+      this.#headers = {};
+      this.where = socketPath;
+    }
+  }
+
+  async call<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown): Promise<T> {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(this.#origin + path, {
+        method,
+        dispatcher: this.#dispatcher,
+        headers:
+          body === undefined
+            ? this.#headers
+            : { ...this.#headers, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new UnreachableError(this.where, error);
+    }
+    const text = await response.body.text();
+    if (response.statusCode >= 400) {
+      let code = 'HTTP';
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as { error?: { code: string; message: string } };
+        if (parsed.error) ({ code, message } = parsed.error);
+      } catch {}
+      throw new RemoteError(code, message, response.statusCode);
+    }
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  }
+
+  close(): Promise<void> {
+    return this.#dispatcher.close();
+  }
+}
+
+/** The shared connection options of `keepwire agents` and `keepwire commands`. */
+export const CONNECTION_OPTIONS = {
+  socket: { type: 'string' },
+  'data-dir': { type: 'string' },
+  server: { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+export const CONNECTION_HELP = `Connection (the Unix socket by default):
+  --socket PATH       the server's Unix socket (default: DATA_DIR/keepwire.sock)
+  --data-dir DIR      find the socket in DIR (default: var)
+  --server URL        use the admin listener instead, e.g. http://127.0.0.1:8680
+  --token TOKEN       the admin token for --server (or KEEPWIRE_TOKEN)
+  --json              print JSON`;
+
+export function connectionFrom(
+  values: { socket?: string; 'data-dir'?: string; server?: string; token?: string },
+  env: NodeJS.ProcessEnv,
+): ConnectionOptions {
+  return {
+    socket: values.socket,
+    dataDir: values['data-dir'],
+    server: values.server,
+    token: values.token ?? env.KEEPWIRE_TOKEN,
+  };
+}
