@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { makeDataDir } from '../../../../test/support/keepwire-process.ts';
+import { ShipBufferFullError } from '../../errors.ts';
+import { DiskBuffer, type DiskBufferOptions } from './disk-buffer.ts';
+
+const never = new AbortController().signal;
+const all = { maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 0 };
+const texts = (n: number, prefix = 'e') =>
+  Array.from({ length: n }, (_, i) => Buffer.from(`${prefix}${i}`));
+
+function options(extra: Partial<DiskBufferOptions> = {}): DiskBufferOptions {
+  return {
+    dir: join(makeDataDir('kw-disk-'), 'b'),
+    maxSizeBytes: 1 << 20,
+    fsync: 'always',
+    whenFull: 'block',
+    ...extra,
+  };
+}
+
+function segmentFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.seg'))
+    .sort();
+}
+
+test('a corrupt record is skipped and counted; the others survive a restart', async () => {
+  const opts = options();
+  const drops: string[] = [];
+  const first = await DiskBuffer.open(opts);
+  await first.append(texts(3));
+  await first.close();
+  const [segment] = segmentFiles(opts.dir);
+  const path = join(opts.dir, segment!);
+  const bytes = readFileSync(path);
+  bytes[8 + 2 + 8] ^= 0xff; // a payload byte of the second record
+  writeFileSync(path, bytes);
+  const second = await DiskBuffer.open({
+    ...opts,
+    onDrop: (count, reason) => drops.push(`${count} ${reason}`),
+  });
+  assert.deepEqual(drops, ['1 corrupt']);
+  assert.equal(second.pendingEvents, 2);
+  assert.deepEqual((await second.read(all, never)).records.map(String), ['e0', 'e2']);
+  await second.close();
+});
+
+test('an impossible length discards the rest of its segment; a damaged ledger replays from the start', async () => {
+  const opts = options();
+  const first = await DiskBuffer.open(opts);
+  await first.append(texts(4));
+  const batch = await first.read({ ...all, maxEvents: 1 }, never);
+  await first.ack(batch);
+  await first.close();
+  const path = join(opts.dir, segmentFiles(opts.dir)[0]!);
+  const bytes = readFileSync(path);
+  bytes.writeUInt32LE(0xfffffff0, 2 * 10); // the third frame's length
+  writeFileSync(path, bytes);
+  writeFileSync(join(opts.dir, 'ledger'), 'garbage');
+  const drops: number[] = [];
+  const second = await DiskBuffer.open({ ...opts, onDrop: (count) => drops.push(count) });
+  assert.deepEqual(drops, [1]);
+  assert.deepEqual((await second.read(all, never)).records.map(String), ['e0', 'e1']);
+  await second.close();
+});
+
+test('the cursor survives a restart; acknowledged segments are deleted', async () => {
+  const opts = options({ segmentMaxBytes: 64 });
+  const first = await DiskBuffer.open(opts);
+  for (let i = 0; i < 10; i++) await first.append(texts(3, `b${i}-`));
+  assert.ok(segmentFiles(opts.dir).length >= 5);
+  const a = await first.read({ ...all, maxEvents: 12 }, never);
+  const b = await first.read({ ...all, maxEvents: 6 }, never);
+  await first.ack(b); // out of order: the cursor must not move yet
+  await first.close();
+  const second = await DiskBuffer.open(opts);
+  assert.equal(second.pendingEvents, 30);
+  const again = await second.read({ ...all, maxEvents: 18 }, never);
+  assert.deepEqual(again.records.map(String), [...a.records, ...b.records].map(String));
+  await second.ack(again);
+  const files = segmentFiles(opts.dir).length;
+  await second.close();
+  const third = await DiskBuffer.open(opts);
+  assert.equal(third.pendingEvents, 12);
+  assert.equal(String((await third.read(all, never)).records[0]), 'b6-0');
+  assert.ok(files < 6, `acknowledged segments deleted (${files} left)`);
+  await third.close();
+});
+
+test('when full: block rejects with retryAfterMs, dropNewest and dropOldest count drops', async () => {
+  const blocking = await DiskBuffer.open(options({ maxSizeBytes: 100, retryAfterMs: 700 }));
+  await blocking.append([Buffer.alloc(60, 97)]);
+  await assert.rejects(blocking.append([Buffer.alloc(60, 98)]), (error: unknown) => {
+    assert.ok(error instanceof ShipBufferFullError);
+    assert.equal(error.retryAfterMs, 700);
+    return true;
+  });
+  assert.equal(blocking.pendingEvents, 1);
+  await blocking.close();
+
+  const drops: string[] = [];
+  const onDrop = (count: number, reason: string) => drops.push(`${count} ${reason}`);
+  const newest = await DiskBuffer.open(
+    options({ maxSizeBytes: 100, whenFull: 'dropNewest', onDrop }),
+  );
+  await newest.append([Buffer.alloc(40, 97), Buffer.alloc(40, 98), Buffer.alloc(40, 99)]);
+  assert.equal(newest.pendingEvents, 2);
+  await newest.close();
+
+  const oldest = await DiskBuffer.open(
+    options({ maxSizeBytes: 400, segmentMaxBytes: 100, whenFull: 'dropOldest', onDrop }),
+  );
+  for (let i = 0; i < 20; i++) await oldest.append([Buffer.from(`${i}`.padStart(40, '-'))]);
+  assert.ok(oldest.diskBytes <= 400);
+  const left = await oldest.read(all, never);
+  assert.equal(String(left.records.at(-1)).trim(), '19'.padStart(40, '-'));
+  await oldest.close();
+  assert.equal(drops[0], '1 buffer_full_newest');
+  const droppedOldest = drops.slice(1).reduce((sum, entry) => sum + Number(entry.split(' ')[0]), 0);
+  assert.equal(droppedOldest + left.records.length, 20);
+});

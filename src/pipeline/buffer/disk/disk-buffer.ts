@@ -1,0 +1,341 @@
+/**
+ * The durable disk buffer of one sink, in DATA_DIR/buffers/SINK/.
+ *
+ * Format (docs/formats/disk-buffer.md has the long version):
+ *   NNNNNNNNNNNNNNNNNNNN.seg  segments, ids rising, append-only. Each holds
+ *                             frames `u32le length | u32le crc32c | payload`.
+ *   ledger                    32 bytes: the ack cursor (segment id, offset)
+ *                             with its own CRC32C; replaced by rename.
+ *
+ * Invariants:
+ * - Only the newest segment is written; a process writes a fresh segment
+ *   after every open (the old tail is never appended to again), and rolls
+ *   to a new one when the next append would pass `segmentMaxBytes`.
+ * - One append call is one write of all its frames; it resolves after the
+ *   write and, with `fsync: always`, after fdatasync (group commit: appends
+ *   that arrive while a write is in flight share the next write and sync).
+ *   With an interval, a timer fdatasyncs; with `never`, the OS decides.
+ * - The reader never reads past what a completed write put in the file.
+ * - The ledger's cursor only moves past a contiguous run of acknowledged
+ *   batches; every record after it is handed out again after a restart
+ *   (at-least-once). It is rewritten on every move, so a crash repeats at
+ *   most the batches in flight.
+ * - A segment is deleted once the cursor has passed its end.
+ * - `maxSizeBytes` bounds the bytes of all segment files; when an append
+ *   would pass it: `block` rejects (ShipBufferFullError), `dropNewest`
+ *   drops the append, `dropOldest` skips unread records (space comes back
+ *   when their segment is deleted). Every dropped record is counted.
+ * Recovery rules are in recovery.ts.
+ */
+import { mkdirSync } from 'node:fs';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
+import { BadRequestError } from '../../../errors.ts';
+import { ShipBufferFullError } from '../../errors.ts';
+import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
+import { ReadWaiter } from '../read-waiter.ts';
+import { type Cursor, Ledger, syncDirectory } from './ledger.ts';
+import { encodeFrames, FRAME_HEADER_BYTES, frameBytes, MAX_RECORD_BYTES } from './record-frame.ts';
+import { recover, type SegmentState, segmentPath } from './recovery.ts';
+import { SegmentReader } from './segment-reader.ts';
+
+export type FsyncPolicy = 'always' | 'never' | number;
+export type WhenFull = 'block' | 'dropOldest' | 'dropNewest';
+export type DropReason = 'buffer_full_oldest' | 'buffer_full_newest' | 'corrupt';
+
+export interface DiskBufferOptions {
+  readonly dir: string;
+  readonly maxSizeBytes: number;
+  readonly fsync: FsyncPolicy;
+  readonly whenFull: WhenFull;
+  readonly segmentMaxBytes?: number;
+  readonly retryAfterMs?: number;
+  readonly onDrop?: (count: number, reason: DropReason) => void;
+}
+
+interface Pending {
+  readonly frames: Buffer;
+  readonly events: number;
+  readonly bytes: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+interface InFlight {
+  readonly end: Cursor;
+  isAcked: boolean;
+}
+
+export class DiskBuffer implements EventBuffer {
+  readonly #options: DiskBufferOptions;
+  readonly #segmentMaxBytes: number;
+  readonly #ledger: Ledger;
+  readonly #segments: SegmentState[];
+  readonly #reader: SegmentReader;
+  readonly #waiter = new ReadWaiter();
+  readonly #inFlight: InFlight[] = [];
+  readonly #batches = new WeakMap<ReadBatch, InFlight>();
+  #cursor: Cursor;
+  #handle: FileHandle | undefined;
+  #queue: Pending[] = [];
+  #isWriting = false;
+  #isDirty = false;
+  #diskBytes = 0;
+  #pendingEvents: number;
+  #pendingBytes: number;
+  #unreadEvents: number;
+  #unreadBytes: number;
+  #syncTimer: NodeJS.Timeout | undefined;
+  #isClosed = false;
+
+  /** Opens (and recovers) the buffer in `options.dir`. */
+  static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
+    mkdirSync(options.dir, { recursive: true, mode: 0o750 });
+    const buffer = new DiskBuffer(options);
+    await buffer.#openSegment(buffer.#nextSegmentId());
+    return buffer;
+  }
+
+  private constructor(options: DiskBufferOptions) {
+    this.#options = options;
+    this.#segmentMaxBytes =
+      options.segmentMaxBytes ??
+      Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxSizeBytes / 8)));
+    this.#ledger = new Ledger(options.dir);
+    const state = recover(options.dir, this.#ledger.read(), MAX_RECORD_BYTES);
+    this.#segments = state.segments;
+    this.#cursor = state.cursor;
+    this.#pendingEvents = this.#unreadEvents = state.pendingEvents;
+    this.#pendingBytes = this.#unreadBytes = state.pendingBytes;
+    for (const segment of state.segments) this.#diskBytes += segment.size;
+    if (state.corrupt > 0) options.onDrop?.(state.corrupt, 'corrupt');
+    this.#reader = new SegmentReader(options.dir, MAX_RECORD_BYTES, state.cursor);
+    if (typeof options.fsync === 'number') {
+      this.#syncTimer = setInterval(() => this.#syncNow(), options.fsync);
+      this.#syncTimer.unref();
+    }
+  }
+
+  get pendingEvents(): number {
+    return this.#pendingEvents;
+  }
+
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** Bytes of segment files on disk, including records written but not yet read. */
+  get diskBytes(): number {
+    return this.#diskBytes;
+  }
+
+  append(records: readonly Buffer[]): Promise<void> {
+    if (this.#isClosed) return Promise.reject(new Error('disk buffer is closed'));
+    if (records.length === 0) return Promise.resolve();
+    let accepted = records;
+    let total = 0;
+    for (const record of records) {
+      if (record.length > MAX_RECORD_BYTES) {
+        return Promise.reject(
+          new BadRequestError(
+            `an event of ${record.length} bytes is above the limit of ${MAX_RECORD_BYTES} bytes`,
+          ),
+        );
+      }
+      total += FRAME_HEADER_BYTES + record.length;
+    }
+    if (this.#diskBytes + total > this.#options.maxSizeBytes) {
+      try {
+        accepted = this.#makeRoom(records, total);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (accepted.length === 0) return Promise.resolve();
+      total = frameBytes(accepted);
+    }
+    const frames = encodeFrames(accepted, total);
+    this.#diskBytes += total;
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({
+        frames,
+        events: accepted.length,
+        bytes: total - FRAME_HEADER_BYTES * accepted.length,
+        resolve,
+        reject,
+      });
+      if (!this.#isWriting) void this.#writeQueued();
+    });
+  }
+
+  /** The records of this append that fit, after applying `whenFull`. */
+  #makeRoom(records: readonly Buffer[], total: number): readonly Buffer[] {
+    const { whenFull, maxSizeBytes } = this.#options;
+    if (whenFull === 'block') {
+      throw new ShipBufferFullError(
+        `disk buffer ${this.#options.dir} is full (${this.#diskBytes} of ${maxSizeBytes} bytes); the sink is not keeping up`,
+        this.#options.retryAfterMs ?? 1000,
+      );
+    }
+    if (whenFull === 'dropOldest') {
+      const needed = this.#diskBytes + total - maxSizeBytes;
+      const dropped = this.#reader.skip(needed, this.#segments, this.#end());
+      if (dropped.events > 0) {
+        this.#unreadEvents -= dropped.events;
+        this.#unreadBytes -= dropped.bytes;
+        this.#pendingEvents -= dropped.events;
+        this.#pendingBytes -= dropped.bytes;
+        this.#options.onDrop?.(dropped.events, 'buffer_full_oldest');
+        const skipped: InFlight = { end: this.#reader.position, isAcked: true };
+        this.#inFlight.push(skipped);
+        this.#advanceCursor();
+      }
+      if (this.#diskBytes + total <= maxSizeBytes) return records;
+    }
+    // dropNewest, or dropOldest that could not free enough (space held by
+    // batches in flight): keep what fits, drop the rest of this append.
+    let room = maxSizeBytes - this.#diskBytes;
+    let keep = 0;
+    while (keep < records.length && room >= FRAME_HEADER_BYTES + records[keep]!.length) {
+      room -= FRAME_HEADER_BYTES + records[keep]!.length;
+      keep += 1;
+    }
+    if (keep < records.length) this.#options.onDrop?.(records.length - keep, 'buffer_full_newest');
+    return records.slice(0, keep);
+  }
+
+  async #writeQueued(): Promise<void> {
+    this.#isWriting = true;
+    while (this.#queue.length > 0) {
+      const group = this.#queue;
+      this.#queue = [];
+      try {
+        const frames =
+          group.length === 1 ? group[0]!.frames : Buffer.concat(group.map((p) => p.frames));
+        await this.#rollIfNeeded(frames.length);
+        const segment = this.#segments.at(-1)!;
+        await this.#handle!.write(frames, 0, frames.length, segment.size);
+        if (this.#options.fsync === 'always') await this.#handle!.datasync();
+        else this.#isDirty = true;
+        segment.size += frames.length;
+        for (const pending of group) {
+          this.#pendingEvents += pending.events;
+          this.#pendingBytes += pending.bytes;
+          this.#unreadEvents += pending.events;
+          this.#unreadBytes += pending.bytes;
+          pending.resolve();
+        }
+        this.#waiter.wake();
+      } catch (error) {
+        for (const pending of group) {
+          this.#diskBytes -= pending.frames.length;
+          pending.reject(error);
+        }
+      }
+    }
+    this.#isWriting = false;
+  }
+
+  async #rollIfNeeded(bytes: number): Promise<void> {
+    const current = this.#segments.at(-1);
+    if (
+      current &&
+      this.#handle &&
+      (current.size === 0 || current.size + bytes <= this.#segmentMaxBytes)
+    )
+      return;
+    await this.#openSegment(this.#nextSegmentId());
+  }
+
+  #nextSegmentId(): number {
+    return Math.max(this.#cursor.segment, (this.#segments.at(-1)?.id ?? -1) + 1);
+  }
+
+  async #openSegment(id: number): Promise<void> {
+    const previous = this.#handle;
+    if (previous) {
+      if (this.#options.fsync !== 'never') await previous.datasync();
+      await previous.close();
+    }
+    this.#handle = await open(segmentPath(this.#options.dir, id), 'wx', 0o640);
+    if (this.#options.fsync === 'always') syncDirectory(this.#options.dir);
+    this.#segments.push({ id, size: 0 });
+  }
+
+  #syncNow(): void {
+    if (!this.#isDirty || !this.#handle) return;
+    this.#isDirty = false;
+    this.#handle.datasync().catch(() => {
+      this.#isDirty = true;
+    });
+  }
+
+  /** Where the written data ends: the reader must not pass it. */
+  #end(): Cursor {
+    const last = this.#segments.at(-1)!;
+    return { segment: last.id, offset: last.size };
+  }
+
+  async read(limits: ReadLimits, signal: AbortSignal): Promise<ReadBatch> {
+    const isFull = () =>
+      this.#unreadEvents >= limits.maxEvents || this.#unreadBytes >= limits.maxBytes;
+    for (;;) {
+      await this.#waiter.waitFor(() => this.#unreadEvents > 0, limits, signal, isFull);
+      if (this.#isClosed) throw new Error('disk buffer is closed');
+      // Synchronous from here to the return: concurrent reads cannot
+      // interleave, and the data was just written, so it is in the page cache.
+      const batch = this.#reader.read(limits, this.#segments, this.#end());
+      if (batch.corrupt > 0) this.#options.onDrop?.(batch.corrupt, 'corrupt');
+      if (batch.records.length === 0) {
+        // Only corrupt frames were left: nothing unread remains on disk.
+        this.#unreadEvents = 0;
+        this.#unreadBytes = 0;
+        continue;
+      }
+      this.#unreadEvents -= batch.records.length;
+      this.#unreadBytes -= batch.bytes;
+      const entry: InFlight = { end: this.#reader.position, isAcked: false };
+      this.#inFlight.push(entry);
+      const result: ReadBatch = { records: batch.records, bytes: batch.bytes };
+      this.#batches.set(result, entry);
+      return result;
+    }
+  }
+
+  async ack(batch: ReadBatch): Promise<void> {
+    const entry = this.#batches.get(batch);
+    if (!entry || entry.isAcked) return;
+    entry.isAcked = true;
+    this.#pendingEvents -= batch.records.length;
+    this.#pendingBytes -= batch.bytes;
+    this.#advanceCursor();
+  }
+
+  #advanceCursor(): void {
+    let moved = false;
+    while (this.#inFlight.length > 0 && this.#inFlight[0]!.isAcked) {
+      this.#cursor = this.#inFlight.shift()!.end;
+      moved = true;
+    }
+    if (!moved || this.#isClosed) return;
+    this.#ledger.write(this.#cursor, this.#options.fsync === 'always');
+    while (this.#segments.length > 1 && this.#segments[0]!.id < this.#cursor.segment) {
+      const segment = this.#segments.shift()!;
+      this.#diskBytes -= segment.size;
+      void unlink(segmentPath(this.#options.dir, segment.id)).catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    clearInterval(this.#syncTimer);
+    this.#waiter.close(new Error('disk buffer is closed'));
+    while (this.#isWriting) await new Promise((resolve) => setImmediate(resolve));
+    const handle = this.#handle;
+    this.#handle = undefined;
+    if (handle) {
+      if (this.#options.fsync !== 'never') await handle.datasync();
+      await handle.close();
+    }
+    this.#reader.close();
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * One record on disk: `u32le length | u32le crc32c(payload) | payload`.
+ * `encodeFrames` lays a whole append out in one buffer (one allocation, one
+ * write); `parseFrame` reads one frame back and says what it found.
+ */
+import { crc32c } from './crc32c.ts';
+
+export const FRAME_HEADER_BYTES = 8;
+/** A larger length in a header can only be garbage; appends refuse larger records. */
+export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+export function frameBytes(records: readonly Buffer[]): number {
+  let total = 0;
+  for (const record of records) total += FRAME_HEADER_BYTES + record.length;
+  return total;
+}
+
+export function encodeFrames(records: readonly Buffer[], total: number): Buffer {
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const record of records) {
+    out.writeUInt32LE(record.length, at);
+    out.writeUInt32LE(crc32c(record), at + 4);
+    record.copy(out, at + FRAME_HEADER_BYTES);
+    at += FRAME_HEADER_BYTES + record.length;
+  }
+  return out;
+}
+
+/**
+ * What sits at `at` in `bytes[0, end)`:
+ * - `record`: a whole frame whose CRC matches; `next` is past it.
+ * - `corrupt`: a whole frame whose CRC does not match; `next` skips it.
+ * - `incomplete`: the frame runs past `end` (a torn tail, or a short read).
+ * - `impossible`: a length of 0 or above `maxRecordBytes`: the header itself
+ *   is garbage, so nothing after it in the segment can be trusted.
+ */
+export type FrameKind = 'record' | 'corrupt' | 'incomplete' | 'impossible';
+
+export interface ParsedFrame {
+  kind: FrameKind;
+  /** Payload length as written in the header (valid for record/corrupt/incomplete). */
+  length: number;
+  next: number;
+}
+
+/** Parses into a reused object: no allocation per frame on the read path. */
+export function parseFrame(
+  bytes: Buffer,
+  at: number,
+  end: number,
+  maxRecordBytes: number,
+  out: ParsedFrame,
+): ParsedFrame {
+  if (end - at < FRAME_HEADER_BYTES) {
+    out.kind = 'incomplete';
+    out.length = 0;
+    out.next = at;
+    return out;
+  }
+  const length = bytes.readUInt32LE(at);
+  out.length = length;
+  if (length === 0 || length > maxRecordBytes) {
+    out.kind = 'impossible';
+    out.next = at;
+    return out;
+  }
+  const payloadStart = at + FRAME_HEADER_BYTES;
+  if (payloadStart + length > end) {
+    out.kind = 'incomplete';
+    out.next = at;
+    return out;
+  }
+  const expected = bytes.readUInt32LE(at + 4);
+  out.kind = crc32c(bytes, payloadStart, payloadStart + length) === expected ? 'record' : 'corrupt';
+  out.next = payloadStart + length;
+  return out;
+}
