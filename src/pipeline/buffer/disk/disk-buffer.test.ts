@@ -36,7 +36,7 @@ test('a corrupt record is skipped and counted; the others survive a restart', as
   const [segment] = segmentFiles(opts.dir);
   const path = join(opts.dir, segment!);
   const bytes = readFileSync(path);
-  bytes[8 + 2 + 8] ^= 0xff; // a payload byte of the second record
+  bytes.writeUInt8(bytes.readUInt8(18) ^ 0xff, 18); // a payload byte of the second record
   writeFileSync(path, bytes);
   const second = await DiskBuffer.open({
     ...opts,
