@@ -52,3 +52,20 @@ export class ShipBufferFullError extends KeepwireError {
     this.retryAfterMs = retryAfterMs;
   }
 }
+
+/**
+ * Events a source could not parse: invalid JSON (the message names the
+ * line), binary data, a damaged gzip body. Nothing of the request was kept.
+ */
+export class ShipInputInvalidError extends KeepwireError {
+  constructor(message: string) {
+    super('SHIP_INPUT_INVALID', message, { status: 400 });
+  }
+}
+
+/** A body or a single line above the source's limit: answered 413, nothing kept. */
+export class ShipInputTooLargeError extends KeepwireError {
+  constructor(message: string) {
+    super('SHIP_INPUT_TOO_LARGE', message, { status: 413 });
+  }
+}

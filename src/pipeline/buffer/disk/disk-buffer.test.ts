@@ -114,7 +114,7 @@ test('when full: block rejects with retryAfterMs, dropNewest and dropOldest coun
     options({ maxSizeBytes: 400, segmentMaxBytes: 100, whenFull: 'dropOldest', onDrop }),
   );
   for (let i = 0; i < 20; i++) await oldest.append([Buffer.from(`${i}`.padStart(40, '-'))]);
-  assert.ok(oldest.diskBytes <= 400);
+  assert.ok(oldest.usedBytes <= 400);
   const left = await oldest.read(all, never);
   assert.equal(String(left.records.at(-1)).trim(), '19'.padStart(40, '-'));
   await oldest.close();

@@ -21,7 +21,8 @@
  *   (at-least-once). It is rewritten on every move, so a crash repeats at
  *   most the batches in flight.
  * - A segment is deleted once the cursor has passed its end.
- * - `maxSizeBytes` bounds the bytes of all segment files; when an append
+ * - `maxSizeBytes` bounds the frame bytes of unacknowledged records (the
+ *   files hold at most one segment more); when an append
  *   would pass it: `block` rejects (ShipBufferFullError), `dropNewest`
  *   drops the append, `dropOldest` skips unread records (space comes back
  *   when their segment is deleted). Every dropped record is counted.
@@ -79,7 +80,7 @@ export class DiskBuffer implements EventBuffer {
   #queue: Pending[] = [];
   #isWriting = false;
   #isDirty = false;
-  #diskBytes = 0;
+  #usedBytes = 0;
   #pendingEvents: number;
   #pendingBytes: number;
   #unreadEvents: number;
@@ -99,14 +100,14 @@ export class DiskBuffer implements EventBuffer {
     this.#options = options;
     this.#segmentMaxBytes =
       options.segmentMaxBytes ??
-      Math.min(8 << 20, Math.max(64 << 10, Math.floor(options.maxSizeBytes / 8)));
+      Math.min(8 << 20, Math.max(4 << 10, Math.floor(options.maxSizeBytes / 8)));
     this.#ledger = new Ledger(options.dir);
     const state = recover(options.dir, this.#ledger.read(), MAX_RECORD_BYTES);
     this.#segments = state.segments;
     this.#cursor = state.cursor;
     this.#pendingEvents = this.#unreadEvents = state.pendingEvents;
     this.#pendingBytes = this.#unreadBytes = state.pendingBytes;
-    for (const segment of state.segments) this.#diskBytes += segment.size;
+    this.#usedBytes = state.pendingBytes + FRAME_HEADER_BYTES * state.pendingEvents;
     if (state.corrupt > 0) options.onDrop?.(state.corrupt, 'corrupt');
     this.#reader = new SegmentReader(options.dir, MAX_RECORD_BYTES, state.cursor);
     if (typeof options.fsync === 'number') {
@@ -123,9 +124,13 @@ export class DiskBuffer implements EventBuffer {
     return this.#pendingBytes;
   }
 
-  /** Bytes of segment files on disk, including records written but not yet read. */
-  get diskBytes(): number {
-    return this.#diskBytes;
+  /**
+   * Frame bytes of unacknowledged records (and appends being written): what
+   * `maxSizeBytes` bounds. The files also hold acknowledged records of the
+   * segment being written until it rolls (at most one segment more).
+   */
+  get usedBytes(): number {
+    return this.#usedBytes;
   }
 
   append(records: readonly Buffer[]): Promise<void> {
@@ -143,7 +148,7 @@ export class DiskBuffer implements EventBuffer {
       }
       total += FRAME_HEADER_BYTES + record.length;
     }
-    if (this.#diskBytes + total > this.#options.maxSizeBytes) {
+    if (this.#usedBytes + total > this.#options.maxSizeBytes) {
       try {
         accepted = this.#makeRoom(records, total);
       } catch (error) {
@@ -153,7 +158,7 @@ export class DiskBuffer implements EventBuffer {
       total = frameBytes(accepted);
     }
     const frames = encodeFrames(accepted, total);
-    this.#diskBytes += total;
+    this.#usedBytes += total;
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({
         frames,
@@ -171,28 +176,29 @@ export class DiskBuffer implements EventBuffer {
     const { whenFull, maxSizeBytes } = this.#options;
     if (whenFull === 'block') {
       throw new ShipBufferFullError(
-        `disk buffer ${this.#options.dir} is full (${this.#diskBytes} of ${maxSizeBytes} bytes); the sink is not keeping up`,
+        `disk buffer ${this.#options.dir} is full (${this.#usedBytes} of ${maxSizeBytes} bytes); the sink is not keeping up`,
         this.#options.retryAfterMs ?? 1000,
       );
     }
     if (whenFull === 'dropOldest') {
-      const needed = this.#diskBytes + total - maxSizeBytes;
+      const needed = this.#usedBytes + total - maxSizeBytes;
       const dropped = this.#reader.skip(needed, this.#segments, this.#end());
       if (dropped.events > 0) {
         this.#unreadEvents -= dropped.events;
         this.#unreadBytes -= dropped.bytes;
         this.#pendingEvents -= dropped.events;
         this.#pendingBytes -= dropped.bytes;
+        this.#usedBytes -= dropped.bytes + FRAME_HEADER_BYTES * dropped.events;
         this.#options.onDrop?.(dropped.events, 'buffer_full_oldest');
         const skipped: InFlight = { end: this.#reader.position, isAcked: true };
         this.#inFlight.push(skipped);
         this.#advanceCursor();
       }
-      if (this.#diskBytes + total <= maxSizeBytes) return records;
+      if (this.#usedBytes + total <= maxSizeBytes) return records;
     }
     // dropNewest, or dropOldest that could not free enough (space held by
     // batches in flight): keep what fits, drop the rest of this append.
-    let room = maxSizeBytes - this.#diskBytes;
+    let room = maxSizeBytes - this.#usedBytes;
     let keep = 0;
     while (keep < records.length && room >= FRAME_HEADER_BYTES + records[keep]!.length) {
       room -= FRAME_HEADER_BYTES + records[keep]!.length;
@@ -226,7 +232,7 @@ export class DiskBuffer implements EventBuffer {
         this.#waiter.wake();
       } catch (error) {
         for (const pending of group) {
-          this.#diskBytes -= pending.frames.length;
+          this.#usedBytes -= pending.frames.length;
           pending.reject(error);
         }
       }
@@ -306,6 +312,7 @@ export class DiskBuffer implements EventBuffer {
     entry.isAcked = true;
     this.#pendingEvents -= batch.records.length;
     this.#pendingBytes -= batch.bytes;
+    this.#usedBytes -= batch.bytes + FRAME_HEADER_BYTES * batch.records.length;
     this.#advanceCursor();
   }
 
@@ -319,7 +326,6 @@ export class DiskBuffer implements EventBuffer {
     this.#ledger.write(this.#cursor, this.#options.fsync === 'always');
     while (this.#segments.length > 1 && this.#segments[0]!.id < this.#cursor.segment) {
       const segment = this.#segments.shift()!;
-      this.#diskBytes -= segment.size;
       void unlink(segmentPath(this.#options.dir, segment.id)).catch(() => {});
     }
   }

@@ -114,10 +114,7 @@ export class SegmentReader {
     return { records, bytes, corrupt };
   }
 
-  /**
-   * Skips unread frames until at least `bytes` of them are passed, then on to
-   * the end of that segment so it can be deleted. Returns what was skipped.
-   */
+  /** Skips unread frames until at least `bytes` of frames are passed. Returns what was skipped. */
   skip(
     bytes: number,
     segments: readonly SegmentState[],
@@ -126,12 +123,9 @@ export class SegmentReader {
     let events = 0;
     let payload = 0;
     let passed = 0;
-    const startSegment = this.#segment;
-    for (;;) {
-      const size = this.#settle(segments, end);
-      if (size === undefined) break;
-      if (passed >= bytes && this.#segment !== startSegment) break;
-      const batch = this.read({ maxEvents: 1024, maxBytes: 1 << 20 }, segments, end);
+    while (passed < bytes) {
+      if (this.#settle(segments, end) === undefined) break;
+      const batch = this.read({ maxEvents: 1, maxBytes: 1 }, segments, end);
       events += batch.records.length;
       payload += batch.bytes;
       passed += batch.bytes + FRAME_HEADER_BYTES * batch.records.length;

@@ -1,0 +1,112 @@
+/**
+ * The http source: `POST /v1/events` (NDJSON or a JSON array, gzip
+ * accepted) and `POST /v1/modsecurity` (ModSecurity's HTTPS audit-log
+ * writer: one JSON record per request with `ModSec-*` headers, also
+ * recognised on /v1/events by those headers). It answers only once the
+ * events are durable in every routed buffer; a full buffer under
+ * `whenFull: block` gives 503 with Retry-After and nothing is kept.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isTokenMatch, parseBearer } from '../../../auth/token.ts';
+import type { ListenAddress } from '../../../config/index.ts';
+import { isKeepwireError, UnauthorizedError } from '../../../errors.ts';
+import { createHttpServer } from '../../../server/http-server.ts';
+import type { Logger } from '../../../telemetry/index.ts';
+import type { PipelineMetrics } from '../../pipeline-metrics.ts';
+import { parseEvents, parseModSecurityRecord } from '../event-parser.ts';
+import type { AppendRecords } from '../source.ts';
+import { readBody } from './request-body.ts';
+import type { HttpSourceConfig } from './schema.ts';
+
+export interface HttpSourceOptions {
+  readonly name: string;
+  readonly config: HttpSourceConfig;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly append: AppendRecords;
+}
+
+export class HttpSource {
+  readonly #options: HttpSourceOptions;
+  readonly #app: FastifyInstance;
+
+  constructor(options: HttpSourceOptions) {
+    this.#options = options;
+    const { config } = options;
+    this.#app = createHttpServer({
+      logger: options.logger,
+      bodyLimitBytes: config.bodyLimitBytes,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+    });
+    // Bodies are read by readBody as streams (limit after gzip), not by fastify.
+    this.#app.removeAllContentTypeParsers();
+    this.#app.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    this.#app.addHook('onError', async (_request, reply, error) => {
+      if (isKeepwireError(error)) {
+        const reason =
+          error.code === 'SHIP_BUFFER_FULL'
+            ? 'buffer_full'
+            : error.code === 'UNAUTHORIZED'
+              ? 'unauthorized'
+              : error.status === 413
+                ? 'too_large'
+                : 'invalid';
+        options.metrics.rejected.inc({ source: options.name, reason });
+        if ('retryAfterMs' in error && typeof error.retryAfterMs === 'number') {
+          reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
+        }
+      }
+    });
+    this.#app.post('/v1/events', (request, reply) =>
+      this.#receive(request, reply, hasModSecurityHeaders(request)),
+    );
+    this.#app.post('/v1/modsecurity', (request, reply) => this.#receive(request, reply, true));
+  }
+
+  async #receive(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    isModSecurity: boolean,
+  ): Promise<unknown> {
+    const { config, metrics, name } = this.#options;
+    if (config.tokenHash !== undefined) {
+      const token = parseBearer(request.headers.authorization);
+      if (!token || !isTokenMatch(token, config.tokenHash)) throw new UnauthorizedError();
+    }
+    const body = await readBody(
+      request.raw,
+      request.headers['content-encoding'],
+      config.bodyLimitBytes,
+    );
+    const records = isModSecurity
+      ? parseModSecurityRecord(body)
+      : parseEvents(body, config.maxLineBytes);
+    if (records.length > 0) await this.#options.append(records);
+    let bytes = 0;
+    for (const record of records) bytes += record.length;
+    metrics.received.inc({ source: name }, records.length);
+    metrics.receivedBytes.inc({ source: name }, bytes);
+    return reply.code(200).send({ accepted: records.length });
+  }
+
+  /** Listens; returns the bound address (port 0 picks a free one). */
+  async start(): Promise<ListenAddress> {
+    const { listen } = this.#options.config;
+    await this.#app.listen({ host: listen.host, port: listen.port });
+    const bound = this.#app.server.address();
+    return typeof bound === 'object' && bound !== null
+      ? { host: bound.address, port: bound.port }
+      : listen;
+  }
+
+  /** Stops accepting; requests in progress finish (their appends complete). */
+  async stop(): Promise<void> {
+    await this.#app.close();
+  }
+}
+
+function hasModSecurityHeaders(request: FastifyRequest): boolean {
+  for (const header of Object.keys(request.headers)) if (header.startsWith('modsec-')) return true;
+  return false;
+}
