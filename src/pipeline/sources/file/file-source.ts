@@ -1,0 +1,177 @@
+/**
+ * The file source: tails the files its globs match, polling every
+ * `pollIntervalMs`.
+ * - Rotation (the path now names another inode): the old file is read to
+ *   its end through the descriptor still open, then the new one from 0.
+ * - Truncation (the size shrank below our offset): read again from 0.
+ * - Checkpoints (inode + offset of the last whole line) are written after
+ *   the append is durable; a restart resumes there when the inode matches.
+ * - A full buffer (`whenFull: block`) pauses the file until Retry-After.
+ */
+import { closeSync, fstatSync, globSync, openSync, readSync, statSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../../telemetry/index.ts';
+import { ShipBufferFullError } from '../../errors.ts';
+import type { PipelineMetrics } from '../../pipeline-metrics.ts';
+import { LineSplitter } from '../line-splitter.ts';
+import type { AppendRecords, Source } from '../source.ts';
+import { Checkpoints } from './checkpoints.ts';
+import type { FileSourceConfig } from './schema.ts';
+
+export interface FileSourceOptions {
+  readonly name: string;
+  readonly config: FileSourceConfig;
+  /** DATA_DIR/checkpoints/NAME.json */
+  readonly checkpointPath: string;
+  readonly logger: Logger;
+  readonly metrics: PipelineMetrics;
+  readonly append: AppendRecords;
+}
+
+interface Tailed {
+  fd: number;
+  inode: number;
+  /** Offset of the first byte not yet appended (a line boundary). */
+  offset: number;
+  /** Where the next read starts (past bytes the splitter holds or discards). */
+  readAt: number;
+  splitter: LineSplitter;
+}
+
+export class FileSource implements Source {
+  readonly #options: FileSourceOptions;
+  readonly #checkpoints: Checkpoints;
+  readonly #files = new Map<string, Tailed>();
+  readonly #stopping = new AbortController();
+  #loop: Promise<void> | undefined;
+
+  constructor(options: FileSourceOptions) {
+    this.#options = options;
+    this.#checkpoints = new Checkpoints(options.checkpointPath);
+  }
+
+  async start(): Promise<void> {
+    this.#discover(true);
+    this.#loop = this.#run();
+  }
+
+  async #run(): Promise<void> {
+    const { signal } = this.#stopping;
+    while (!signal.aborted) {
+      try {
+        this.#discover(false);
+        for (const [path, tailed] of this.#files) await this.#poll(path, tailed);
+        await sleep(this.#options.config.pollIntervalMs, undefined, { signal });
+      } catch (error) {
+        if (signal.aborted) return;
+        this.#options.logger.error(
+          { err: error, source: this.#options.name },
+          'file source poll failed; retrying',
+        );
+        await sleep(this.#options.config.pollIntervalMs, undefined, { signal }).catch(() => {});
+      }
+    }
+  }
+
+  #discover(isStartup: boolean): void {
+    for (const pattern of this.#options.config.include) {
+      for (const path of globSync(pattern)) {
+        if (this.#files.has(path)) continue;
+        let fd: number;
+        try {
+          fd = openSync(path, 'r');
+        } catch {
+          continue;
+        }
+        const stat = fstatSync(fd);
+        if (!stat.isFile()) {
+          closeSync(fd);
+          continue;
+        }
+        const saved = this.#checkpoints.get(path);
+        let offset = 0;
+        if (saved && saved.inode === stat.ino && saved.offset <= stat.size) offset = saved.offset;
+        else if (!saved && isStartup && this.#options.config.readFrom === 'end') offset = stat.size;
+        this.#files.set(path, {
+          fd,
+          inode: stat.ino,
+          offset,
+          readAt: offset,
+          splitter: this.#splitter(),
+        });
+      }
+    }
+  }
+
+  #splitter(): LineSplitter {
+    const { name, metrics, config } = this.#options;
+    return new LineSplitter(config.maxLineBytes, (reason) =>
+      metrics.rejected.inc({ source: name, reason }),
+    );
+  }
+
+  async #poll(path: string, tailed: Tailed): Promise<void> {
+    if (fstatSync(tailed.fd).size < tailed.offset) {
+      this.#options.logger.warn({ path }, 'file truncated; reading it again from the start');
+      tailed.offset = 0;
+      tailed.readAt = 0;
+      tailed.splitter = this.#splitter();
+    }
+    await this.#readToEnd(path, tailed);
+    let current: number | undefined;
+    try {
+      current = statSync(path).ino;
+    } catch {
+      current = undefined;
+    }
+    if (current !== tailed.inode) {
+      // Rotated or removed: what the old inode held is read (above); move on.
+      closeSync(tailed.fd);
+      this.#files.delete(path);
+    }
+  }
+
+  async #readToEnd(path: string, tailed: Tailed): Promise<void> {
+    const chunk = Buffer.allocUnsafe(this.#options.config.readChunkBytes);
+    const { signal } = this.#stopping;
+    for (;;) {
+      const read = readSync(tailed.fd, chunk, 0, chunk.length, tailed.readAt);
+      if (read === 0) return;
+      tailed.readAt += read;
+      const before = tailed.splitter.consumedBytes;
+      const records = tailed.splitter.push(Buffer.from(chunk.subarray(0, read)));
+      const advanced = tailed.splitter.consumedBytes - before;
+      if (records.length > 0) await this.#deliver(records);
+      if (signal.aborted) return;
+      if (advanced > 0) {
+        tailed.offset += advanced;
+        this.#checkpoints.set(path, { inode: tailed.inode, offset: tailed.offset });
+      }
+    }
+  }
+
+  async #deliver(records: Buffer[]): Promise<void> {
+    const { name, metrics } = this.#options;
+    for (;;) {
+      try {
+        await this.#options.append(records);
+        let bytes = 0;
+        for (const record of records) bytes += record.length;
+        metrics.received.inc({ source: name }, records.length);
+        metrics.receivedBytes.inc({ source: name }, bytes);
+        return;
+      } catch (error) {
+        if (!(error instanceof ShipBufferFullError)) throw error;
+        metrics.rejected.inc({ source: name, reason: 'buffer_full' });
+        await sleep(error.retryAfterMs, undefined, { signal: this.#stopping.signal });
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#loop?.catch(() => {});
+    for (const tailed of this.#files.values()) closeSync(tailed.fd);
+    this.#files.clear();
+  }
+}
