@@ -28,8 +28,8 @@
  *   when their segment is deleted). Every dropped record is counted.
  * Recovery rules are in recovery.ts.
  */
-import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, unlink } from 'node:fs/promises';
+import { mkdirSync, rmSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { BadRequestError } from '../../../errors.ts';
 import { ShipBufferFullError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
@@ -92,7 +92,9 @@ export class DiskBuffer implements EventBuffer {
   static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
     mkdirSync(options.dir, { recursive: true, mode: 0o750 });
     const buffer = new DiskBuffer(options);
-    await buffer.#openSegment(buffer.#nextSegmentId());
+    const first = buffer.#nextSegmentId();
+    buffer.#reader.trustedFrom = first;
+    await buffer.#openSegment(first);
     return buffer;
   }
 
@@ -326,7 +328,8 @@ export class DiskBuffer implements EventBuffer {
     this.#ledger.write(this.#cursor, this.#options.fsync === 'always');
     while (this.#segments.length > 1 && this.#segments[0]!.id < this.#cursor.segment) {
       const segment = this.#segments.shift()!;
-      void unlink(segmentPath(this.#options.dir, segment.id)).catch(() => {});
+      // Synchronous: once per segment, and the count on disk is then exact.
+      rmSync(segmentPath(this.#options.dir, segment.id), { force: true });
     }
   }
 

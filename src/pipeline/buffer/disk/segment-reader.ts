@@ -4,6 +4,9 @@
  * Reads are synchronous and sized to one batch: the bytes were just written
  * and sit in the page cache, and a synchronous read cannot interleave with
  * another reader. Records are slices of one read buffer (no copy per record).
+ * CRCs are checked for segments recovered at start-up; frames this process
+ * wrote itself are read back from the page cache without a second CRC pass
+ * (recovery checks them all after a restart).
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Cursor } from './ledger.ts';
@@ -33,6 +36,9 @@ export class SegmentReader {
   #fd: number | undefined;
   #fdSegment = -1;
 
+  /** Segments from this id on were written by this process: no CRC check on read. */
+  trustedFrom = Number.POSITIVE_INFINITY;
+
   constructor(dir: string, maxRecordBytes: number, start: Cursor) {
     this.#dir = dir;
     this.#maxRecordBytes = maxRecordBytes;
@@ -51,6 +57,7 @@ export class SegmentReader {
     while (records.length < limits.maxEvents) {
       const size = this.#settle(segments, end);
       if (size === undefined) break;
+      const isVerified = this.#segment < this.trustedFrom;
       const want = Math.max(
         MIN_READ_BYTES,
         limits.maxBytes - bytes + FRAME_HEADER_BYTES * (limits.maxEvents - records.length),
@@ -59,7 +66,14 @@ export class SegmentReader {
       let at = 0;
       let isBatchDone = false;
       while (records.length < limits.maxEvents) {
-        const frame = parseFrame(chunk, at, chunk.length, this.#maxRecordBytes, this.#frame);
+        const frame = parseFrame(
+          chunk,
+          at,
+          chunk.length,
+          this.#maxRecordBytes,
+          this.#frame,
+          isVerified,
+        );
         if (frame.kind === 'record') {
           if (records.length > 0 && bytes + frame.length > limits.maxBytes) {
             isBatchDone = true;
@@ -88,7 +102,14 @@ export class SegmentReader {
               Math.min(frame.length + FRAME_HEADER_BYTES, size - this.#offset),
               0,
             );
-            const parsed = parseFrame(whole, 0, whole.length, this.#maxRecordBytes, this.#frame);
+            const parsed = parseFrame(
+              whole,
+              0,
+              whole.length,
+              this.#maxRecordBytes,
+              this.#frame,
+              isVerified,
+            );
             if (
               parsed.kind === 'record' &&
               (records.length === 0 || bytes + parsed.length <= limits.maxBytes)
