@@ -125,7 +125,15 @@ export function createControlPlane(
       lifecycle.onShutdown('accept', 'command listeners', async () => {
         clearInterval(sweep);
         registry.closeAll();
-        await Promise.all([agents.close(), unix?.close()]);
+        const closing = Promise.all([agents.close(), unix?.close()]);
+        // Every wait is answered by now; a connection still open after a short
+        // grace (a client mid-upload, a peer that never read its last answer) is cut.
+        const grace = setTimeout(() => {
+          agents.server.closeAllConnections();
+          unix?.server.closeAllConnections();
+        }, 1_000);
+        await closing;
+        clearTimeout(grace);
         if (unix) unlinkSocket(socketPath);
       });
     },
