@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import type { PipelineMetrics } from '../pipeline-metrics.ts';
+import type { EventBuffer } from './buffer.ts';
+import type { BufferConfig } from './buffer-schema.ts';
+import { DiskBuffer } from './disk/disk-buffer.ts';
+import { MemoryBuffer } from './memory.ts';
+
+/** The buffer of sink `sink`: disk ones live in DATA_DIR/buffers/SINK/. */
+export async function createBuffer(
+  sink: string,
+  config: BufferConfig,
+  dataDir: string,
+  metrics: PipelineMetrics,
+): Promise<EventBuffer> {
+  const onDrop = (count: number, reason: string) => metrics.dropped.inc({ sink, reason }, count);
+  const buffer =
+    config.type === 'disk'
+      ? await DiskBuffer.open({
+          dir: join(dataDir, 'buffers', sink),
+          maxSizeBytes: config.maxSizeBytes,
+          fsync: config.fsync,
+          whenFull: config.whenFull,
+          retryAfterMs: config.retryAfterMs,
+          onDrop,
+        })
+      : new MemoryBuffer({
+          maxEvents: config.maxEvents,
+          whenFull: config.whenFull,
+          retryAfterMs: config.retryAfterMs,
+          onDrop,
+        });
+  metrics.watchBuffer(sink, buffer);
+  return buffer;
+}

@@ -1,0 +1,51 @@
+/**
+ * Reads NDJSON from a stream (standard input, or a file for `keepwire ship`)
+ * into the pipeline: each chunk's complete lines are appended in one call,
+ * the stream paused while the append is pending; a full buffer (block) is
+ * waited out. Invalid and oversized lines are counted through `onReject`.
+ */
+import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ShipBufferFullError } from '../errors.ts';
+import { type LineReject, LineSplitter } from './line-splitter.ts';
+import type { AppendRecords } from './source.ts';
+
+export interface StreamInputOptions {
+  readonly maxLineBytes: number;
+  readonly append: AppendRecords;
+  readonly onReject: (reason: LineReject, line: number) => void;
+  /** Called after each durable append with the events and input bytes it covered. */
+  readonly onAppended?: (events: number, inputBytes: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export async function readStreamInto(
+  stream: Readable,
+  options: StreamInputOptions,
+): Promise<number> {
+  const splitter = new LineSplitter(options.maxLineBytes, options.onReject);
+  let events = 0;
+  for await (const chunk of stream) {
+    const records = splitter.push(chunk as Buffer);
+    if (records.length > 0) await appendWaiting(records, options);
+    events += records.length;
+    options.onAppended?.(records.length, (chunk as Buffer).length);
+  }
+  const last = splitter.end();
+  if (last.length > 0) await appendWaiting(last, options);
+  events += last.length;
+  options.onAppended?.(last.length, 0);
+  return events;
+}
+
+async function appendWaiting(records: Buffer[], options: StreamInputOptions): Promise<void> {
+  for (;;) {
+    try {
+      await options.append(records);
+      return;
+    } catch (error) {
+      if (!(error instanceof ShipBufferFullError)) throw error;
+      await sleep(error.retryAfterMs, undefined, { signal: options.signal });
+    }
+  }
+}
