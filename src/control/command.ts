@@ -58,11 +58,10 @@ export const createCommandSchema = z.strictObject({
 });
 export type CreateCommand = z.output<typeof createCommandSchema>;
 
-/** POST /v1/commands takes one command or {"commands": [...]}. */
-export const createCommandsBodySchema = z.union([
-  z.strictObject({ commands: z.array(createCommandSchema).min(1).max(1000) }),
-  createCommandSchema,
-]);
+/** POST /v1/commands takes one command, or several as {"commands": [...]}. */
+export const createBatchSchema = z.strictObject({
+  commands: z.array(createCommandSchema).min(1).max(1000),
+});
 
 export const resultBodySchema = z.strictObject({
   status: z.enum(['success', 'failure']),

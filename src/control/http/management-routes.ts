@@ -5,7 +5,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../../errors.ts';
-import { COMMAND_STATUSES, type CommandStatus, createCommandsBodySchema } from '../command.ts';
+import {
+  COMMAND_STATUSES,
+  type CommandStatus,
+  createBatchSchema,
+  createCommandSchema,
+} from '../command.ts';
 import type { CommandService } from '../command-service.ts';
 import { CommandNotFoundError } from '../errors.ts';
 import { parseBody, parseLimit, parseTargetText } from './parse.ts';
@@ -65,8 +70,11 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
   );
 
   app.post('/v1/commands', async (request, reply) => {
-    const body = parseBody(createCommandsBodySchema, request.body);
-    const requests = 'commands' in body ? body.commands : [body];
+    const isBatch =
+      typeof request.body === 'object' && request.body !== null && 'commands' in request.body;
+    const requests = isBatch
+      ? parseBody(createBatchSchema, request.body).commands
+      : [parseBody(createCommandSchema, request.body)];
     const outcome = await service.create(requests);
     return reply.code(outcome.isReplay ? 200 : 201).send({ commands: outcome.commands });
   });

@@ -14,9 +14,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.outp
   const detail =
     issue.code === 'unrecognized_keys'
       ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-      : issue.code === 'invalid_union'
-        ? 'expected one command object or {"commands": [...]}'
-        : issue.message;
+      : issue.message;
   throw new BadRequestError(`${field}: ${detail}`);
 }
 
