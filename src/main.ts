@@ -46,10 +46,10 @@ export async function serve(config: Readonly<Config>, logger?: Logger): Promise<
     typeof bound === 'object' && bound !== null
       ? { host: bound.address, port: bound.port }
       : config.admin.listen;
+  for (const plane of planes) await plane.start?.();
+  // Written last: the address file tells scripts and tests that every plane is up.
   const addrFile = writeAddressFile(config.dataDir, 'admin', address);
   log.info({ admin: address, addrFile }, 'admin listener ready');
-
-  for (const plane of planes) await plane.start?.();
   return {
     admin: address,
     lifecycle,

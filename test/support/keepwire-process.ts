@@ -71,7 +71,18 @@ export async function startServe(
   const dataDir = options.dataDir ?? makeDataDir();
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--data-dir', dataDir, '--admin', '127.0.0.1:0', ...(options.args ?? [])],
+    // Every listener on port 0, so tests run side by side; options.args may override.
+    [
+      CLI,
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--admin',
+      '127.0.0.1:0',
+      '--agents',
+      '127.0.0.1:0',
+      ...(options.args ?? []),
+    ],
     {
       env: { ...process.env, KEEPWIRE_LOG__LEVEL: 'warn', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
