@@ -1,0 +1,205 @@
+/**
+ * One undici Pool per sink, with the connection-hygiene invariants of
+ * DESIGN.md (see docs/net.md for how each is enforced and tested):
+ *
+ * - Idle sockets whose peer sends FIN are destroyed at once: undici's h1
+ *   client destroys a socket on 'end' (checked by test/net against nginx).
+ * - The idle timeout is shorter than the server's: undici learns
+ *   `Keep-Alive: timeout=N` and keeps `N - hintMarginMs`; without a hint it
+ *   uses `idleTimeoutMs` (a few seconds).
+ * - A request that fails before any response byte because the socket died
+ *   under it is resent once, at once, on a fresh connection of its own
+ *   (a Client outside the pool that carries that one request).
+ * - Maximum uses (`maxRequestsPerClient`) and maximum lifetime (undici
+ *   7's Pool `clientTtl`, stamped at each connect, so it is the socket's age)
+ *   rebalance traffic.
+ * - TCP keepalive probes on, connect/headers/body timeouts set.
+ * - Every socket open and close is counted with its reason in the ledger.
+ *
+ * The Pool is built through an injected factory so tests can wrap it; the
+ * Clients inside it are ours (the `factory` option) so that each socket's
+ * open, requests and close are attributed without touching undici internals.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import { buildConnector, Client, type Dispatcher, Pool } from 'undici';
+import type { Counter, Registry } from '../telemetry/index.ts';
+import { registeredCounter } from '../telemetry/registered-metric.ts';
+import { classifyClose, isStaleSocketError } from './close-reason.ts';
+import { ConnectionLedger } from './connection-ledger.ts';
+
+export interface SinkPoolOptions {
+  /** Sink name: the `sink` label of the ledger. */
+  readonly name: string;
+  /** scheme://host:port of the peer. */
+  readonly origin: string;
+  /** Most connections open at once (the sink's concurrency). */
+  readonly connections: number;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  /** Idle timeout when the server sends no `Keep-Alive: timeout=` hint. */
+  readonly idleTimeoutMs: number;
+  /** How much shorter than the server's hint our idle timeout is. */
+  readonly hintMarginMs: number;
+  /** Requests per connection before it is replaced (0: unlimited). */
+  readonly maxUsesPerConnection: number;
+  /** Age after which a connection is replaced (0: unlimited). */
+  readonly maxLifetimeMs: number;
+  /** Idle time before the first TCP keepalive probe. */
+  readonly keepAliveProbeMs: number;
+  readonly tls?: ConnectionOptions;
+  readonly registry: Registry;
+}
+
+export type PoolFactory = (origin: string, options: Pool.Options) => Dispatcher;
+
+export const defaultPoolFactory: PoolFactory = (origin, options) => new Pool(origin, options);
+
+export type PooledRequest = Omit<Dispatcher.RequestOptions, 'origin'>;
+
+interface Connection {
+  requests: number;
+  maxUses: number;
+  openedAt: number;
+}
+
+const SEND_HEADERS = 'undici:client:sendHeaders';
+
+export class SinkPool {
+  readonly #options: SinkPoolOptions;
+  readonly #ledger: ConnectionLedger;
+  readonly #resends: Counter.Internal;
+  readonly #pool: Dispatcher;
+  readonly #clientOptions: Client.Options;
+  readonly #bySocket = new WeakMap<Socket, Connection>();
+  readonly #onSendHeaders: (message: unknown) => void;
+  #isShuttingDown = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: SinkPoolOptions, factory: PoolFactory = defaultPoolFactory) {
+    this.#options = options;
+    this.#ledger = new ConnectionLedger(options.name, options.registry);
+    this.#resends = registeredCounter(options.registry, {
+      name: 'keepwire_connection_stale_resends_total',
+      help: 'Requests resent once on a fresh connection because a reused socket died before any response byte.',
+      labelNames: ['sink'],
+    }).labels({ sink: options.name });
+    const connect = buildConnector({
+      ...options.tls,
+      timeout: options.connectTimeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelay: options.keepAliveProbeMs,
+    } as buildConnector.BuildOptions);
+    // undici resets a socket after request number maxRequestsPerClient + 1.
+    const maxUses = options.maxUsesPerConnection;
+    this.#clientOptions = {
+      connect,
+      headersTimeout: options.headersTimeoutMs,
+      bodyTimeout: options.bodyTimeoutMs,
+      keepAliveTimeout: options.idleTimeoutMs,
+      keepAliveTimeoutThreshold: options.hintMarginMs,
+      maxRequestsPerClient: maxUses > 1 ? maxUses - 1 : undefined,
+      pipelining: 1,
+    };
+    this.#onSendHeaders = (message) => {
+      const connection = this.#bySocket.get((message as { socket: Socket }).socket);
+      if (!connection) return;
+      connection.requests += 1;
+      this.#ledger.requested();
+    };
+    subscribe(SEND_HEADERS, this.#onSendHeaders);
+    this.#pool = factory(options.origin, {
+      ...this.#clientOptions,
+      connections: options.connections,
+      clientTtl: options.maxLifetimeMs > 0 ? options.maxLifetimeMs : null,
+      factory: (origin, clientOptions) =>
+        this.#createClient(origin, clientOptions as Client.Options, maxUses),
+    });
+  }
+
+  get ledger(): ConnectionLedger {
+    return this.#ledger;
+  }
+
+  /**
+   * Sends one request; the body must be replayable (a Buffer or string).
+   * Resolves with the response once its headers arrived.
+   */
+  async request(request: PooledRequest): Promise<Dispatcher.ResponseData> {
+    const options =
+      this.#options.maxUsesPerConnection === 1 ? { ...request, reset: true } : request;
+    try {
+      return await this.#pool.request({ ...options, origin: this.#options.origin });
+    } catch (error) {
+      if (
+        !isStaleSocketError(error) ||
+        (request.signal as AbortSignal | undefined)?.aborted ||
+        this.#isShuttingDown
+      )
+        throw error;
+      this.#resends.inc();
+      return this.#requestOnFreshConnection(request);
+    }
+  }
+
+  /** Closes every pooled connection (reason `shutdown`) after in-flight requests finish. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#isShuttingDown = true;
+      try {
+        await this.#pool.close();
+      } finally {
+        unsubscribe(SEND_HEADERS, this.#onSendHeaders);
+      }
+    })();
+    return this.#closing;
+  }
+
+  async #requestOnFreshConnection(request: PooledRequest): Promise<Dispatcher.ResponseData> {
+    const client = this.#createClient(new URL(this.#options.origin), this.#clientOptions, 1);
+    try {
+      return await client.request({ ...request, origin: this.#options.origin, reset: true });
+    } finally {
+      // Closes once the response body has been consumed.
+      void client.close();
+    }
+  }
+
+  #createClient(origin: URL | string, clientOptions: Client.Options, maxUses: number): Client {
+    const connection: Connection = { requests: 0, maxUses, openedAt: 0 };
+    const connect = clientOptions.connect as buildConnector.connector;
+    const client = new Client(origin, {
+      ...clientOptions,
+      connect: (connectOptions, callback) =>
+        connect(connectOptions, (error, socket) => {
+          if (socket) this.#bySocket.set(socket as Socket, connection);
+          (callback as (error: Error | null, socket: Socket | null) => void)(
+            error,
+            socket as Socket | null,
+          );
+        }),
+    });
+    client.on('connect', () => {
+      connection.requests = 0;
+      connection.openedAt = Date.now();
+      this.#ledger.opened();
+    });
+    client.on('disconnect', (_origin, _targets, error) => {
+      const reason = classifyClose(
+        {
+          requests: connection.requests,
+          maxUses: connection.maxUses,
+          openedAt: connection.openedAt,
+          maxLifetimeMs: this.#options.maxLifetimeMs,
+          isShuttingDown: this.#isShuttingDown,
+        },
+        error,
+        Date.now(),
+      );
+      this.#ledger.closed(reason, connection.requests);
+    });
+    return client;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Per-sink delivery metrics, labelled by sink: events and bytes delivered,
+ * batches retried, events dead-lettered, batch latency (first send to
+ * delivery, retries included) and requests in flight.
+ */
+import type { Counter, Gauge, Histogram, Registry } from '../../telemetry/index.ts';
+import {
+  registeredCounter,
+  registeredGauge,
+  registeredHistogram,
+} from '../../telemetry/registered-metric.ts';
+
+export class SinkMetrics {
+  readonly eventsSent: Counter.Internal;
+  readonly bytesSent: Counter.Internal;
+  readonly retries: Counter.Internal;
+  readonly deadLettered: Counter.Internal;
+  readonly batchSeconds: Histogram.Internal<string>;
+  readonly inFlight: Gauge.Internal<string>;
+
+  constructor(sink: string, registry: Registry) {
+    const labels = ['sink'] as const;
+    this.eventsSent = registeredCounter(registry, {
+      name: 'keepwire_sink_events_sent_total',
+      help: 'Events a sink delivered (acknowledged by the peer).',
+      labelNames: labels,
+    }).labels({ sink });
+    this.bytesSent = registeredCounter(registry, {
+      name: 'keepwire_sink_sent_bytes_total',
+      help: 'Bytes of events a sink delivered, before encoding and compression.',
+      labelNames: labels,
+    }).labels({ sink });
+    this.retries = registeredCounter(registry, {
+      name: 'keepwire_sink_retries_total',
+      help: 'Batch sends that failed with a retryable error and were retried after a backoff.',
+      labelNames: labels,
+    }).labels({ sink });
+    this.deadLettered = registeredCounter(registry, {
+      name: 'keepwire_sink_events_dead_lettered_total',
+      help: 'Events the sink refused for good, written to the dead-letter file.',
+      labelNames: labels,
+    }).labels({ sink });
+    this.batchSeconds = registeredHistogram(registry, {
+      name: 'keepwire_sink_batch_duration_seconds',
+      help: 'From a batch first sent to its delivery or dead-lettering, retries included.',
+      labelNames: labels,
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    }).labels({ sink });
+    this.inFlight = registeredGauge(registry, {
+      name: 'keepwire_sink_requests_in_flight',
+      help: 'Batch sends under way.',
+      labelNames: labels,
+    }).labels({ sink });
+  }
+}
