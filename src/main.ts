@@ -7,6 +7,7 @@ import type { Config, ListenAddress } from './config/index.ts';
 import { createWatchPlane } from './conntrack/index.ts';
 import { createControlPlane } from './control/index.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { createShipPlane } from './pipeline/index.ts';
 import type { Plane, PlaneContext } from './plane.ts';
 import { writeAddressFile } from './server/address-file.ts';
 import { createAdminServer } from './server/admin-server.ts';
@@ -63,5 +64,6 @@ function createPlanes(context: PlaneContext): Plane[] {
   const planes: Plane[] = [];
   if (context.config.watch.enabled) planes.push(createWatchPlane(context));
   if (context.config.control.enabled) planes.push(createControlPlane(context));
+  if (context.config.pipeline.enabled) planes.push(createShipPlane(context));
   return planes;
 }

@@ -32,6 +32,11 @@ const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./serve.ts')).serveCommand,
   },
   {
+    name: 'ship',
+    summary: 'ship NDJSON files or standard input once to an HTTP collector, durably',
+    load: async () => (await import('./ship.ts')).shipCommand,
+  },
+  {
     name: 'sockets',
     summary: 'count TCP sockets by state, process or peer; "sockets diagnose" finds leaks',
     load: async () => (await import('./sockets.ts')).socketsCommand,

@@ -1,9 +1,11 @@
-import { loadConfig } from '../config/index.ts';
+import { loadConfig, parseListen } from '../config/index.ts';
+import { withEventsListen } from '../config/pipeline.ts';
+import { UsageError } from '../errors.ts';
 import { serve } from '../main.ts';
 import { type CliIo, type Command, parseOptions } from './command.ts';
 
 const HELP = `Usage: keepwire serve [--config FILE] [--data-dir DIR] [--admin HOST:PORT]
-                      [--agents HOST:PORT] [--socket PATH]
+                      [--agents HOST:PORT] [--socket PATH] [--events HOST:PORT]
 
 Runs the relay: the admin listener (/healthz, /metrics, the management API)
 and every plane the configuration enables. Without a configuration file it
@@ -19,6 +21,9 @@ Options:
                       written to DATA_DIR/agents.addr
   --socket PATH       Unix socket for the management API and components
                       (default: DATA_DIR/keepwire.sock, mode 0660)
+  --events HOST:PORT  event intake: the http source named "events"
+                      (default: 127.0.0.1:8682; POST /v1/events, NDJSON);
+                      port 0 picks a free port, written to DATA_DIR/events.addr
 
 Environment: KEEPWIRE_SECTION__KEY=value overrides a setting, e.g.
   KEEPWIRE_WATCH__INTERVAL_MS=1000 keepwire serve
@@ -39,10 +44,17 @@ export const serveCommand: Command = {
         admin: { type: 'string' },
         agents: { type: 'string' },
         socket: { type: 'string' },
+        events: { type: 'string' },
       },
       'serve',
     );
-    const config = loadConfig({
+    const events = values.events === undefined ? undefined : parseListen(values.events);
+    if (values.events !== undefined && !events) {
+      throw new UsageError(
+        `--events takes HOST:PORT (e.g. 127.0.0.1:8682), got "${values.events}"`,
+      );
+    }
+    const loaded = loadConfig({
       file: values.config,
       env: io.env,
       overrides: {
@@ -52,6 +64,7 @@ export const serveCommand: Command = {
         'socket.path': values.socket,
       },
     });
+    const config = events ? withEventsListen(loaded, events) : loaded;
     const runtime = await serve(config);
     if (runtime.generatedAdminToken) {
       io.stderr.write(

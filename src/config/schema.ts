@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { adminSchema } from './admin.ts';
 import { agentsSchema, controlSchema, socketSchema } from './control.ts';
 import { logSchema } from './log.ts';
+import { pipelineSchema } from './pipeline.ts';
 import { watchSchema } from './watch.ts';
 
 /**
@@ -17,6 +18,7 @@ export const configSchema = z.strictObject({
   agents: agentsSchema,
   socket: socketSchema,
   control: controlSchema,
+  pipeline: pipelineSchema,
 });
 
 export type Config = z.output<typeof configSchema>;

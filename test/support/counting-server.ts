@@ -31,7 +31,8 @@ async function readAll(request: IncomingMessage): Promise<Buffer> {
 }
 
 export async function startCountingServer(
-  options: { countSeq?: boolean } = {},
+  /** parse false: count lines without parsing JSON (benchmarks). */
+  options: { countSeq?: boolean; parse?: boolean } = {},
 ): Promise<CountingServer> {
   let connections = 0;
   const state = {
@@ -46,6 +47,15 @@ export async function startCountingServer(
     if (state.status !== 200) {
       response.writeHead(state.status, { 'content-type': 'application/json' });
       response.end(JSON.stringify({ error: `answering ${state.status} on purpose` }));
+      return;
+    }
+    if (options.parse === false) {
+      let lines = 0;
+      for (let at = body.indexOf(10); at !== -1; at = body.indexOf(10, at + 1)) lines += 1;
+      if (body.length > 0 && body[body.length - 1] !== 10) lines += 1;
+      state.events += lines;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end('{"ok":true}');
       return;
     }
     const text = body.toString('utf8').trim();

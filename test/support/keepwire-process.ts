@@ -81,6 +81,8 @@ export async function startServe(
       '127.0.0.1:0',
       '--agents',
       '127.0.0.1:0',
+      '--events',
+      '127.0.0.1:0',
       ...(options.args ?? []),
     ],
     {

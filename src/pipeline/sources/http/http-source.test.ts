@@ -105,7 +105,7 @@ test('malformed input gets a clear 4xx and nothing is kept', async () => {
   });
   assert.equal(bomb.status, 413);
   const gzipped = gzipSync('{"e":5}\n');
-  const truncated = await post('/v1/events', gzipped.subarray(0, gzipped.length - 6), {
+  const truncated = await post('/v1/events', gzipped.subarray(0, gzipped.length >> 1), {
     'content-encoding': 'gzip',
   });
   assert.equal(truncated.status, 400);

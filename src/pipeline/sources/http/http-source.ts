@@ -53,6 +53,9 @@ export class HttpSource {
                 ? 'too_large'
                 : 'invalid';
         options.metrics.rejected.inc({ source: options.name, reason });
+        // The rest of a refused body may still be on the wire: never reuse
+        // that connection, or its bytes would be read as the next request.
+        if (error.status === 413 || error.status === 400) reply.header('connection', 'close');
         if ('retryAfterMs' in error && typeof error.retryAfterMs === 'number') {
           reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
         }

@@ -1,0 +1,171 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config/index.ts';
+import { type SinkConfig, sinkSchema } from '../config/pipeline.ts';
+import { UsageError } from '../errors.ts';
+import { shipOnce } from '../pipeline/ship-once.ts';
+import { createLogger, createRegistry } from '../telemetry/index.ts';
+import { type CliIo, type Command, parseInteger, parseOptions, writeJson } from './command.ts';
+import { formatBytes, formatProgress } from './progress-bar.ts';
+
+const HELP = `Usage: keepwire ship [FILE...] --to URL [options]
+       keepwire ship [FILE...] --config FILE [--sink NAME] [options]
+
+Ships NDJSON events (one JSON object per line) once: from the files given,
+or from standard input when no file or "-" is given, through a durable disk
+buffer, in batches over pooled keep-alive connections, to an HTTP collector.
+It exits 0 only when every event is acknowledged by the sink. While standard
+input stays open, the connections stay open and events flow as they come.
+
+Options:
+  --to URL                 the collector's URL (an http sink with defaults)
+  --config FILE            take the sink from a keepwire configuration file
+                           (pipeline.sinks; --sink NAME when there are several)
+  --sink NAME              which sink of --config to use
+  --concurrency N          batches in flight at once (default: the sink's, 4)
+  --batch-max-events N     events per batch
+  --batch-max-bytes N      bytes per batch (a hard cap: collectors never see 413)
+  --data-dir DIR           keep the buffer and dead-letter file in DIR: an
+                           interrupted run resumes there (default: a temporary
+                           directory, removed after a complete run)
+  --json                   print a JSON summary on standard output
+
+A progress line (events, bytes, rate, ETA for files) is drawn on standard
+error when it is a terminal, never otherwise.
+
+Exit status: 0 every event acknowledged; 1 some were refused by the sink
+(they are in the dead-letter file named in the message), invalid input lines
+were skipped, or the run was interrupted (Ctrl-C); 2 wrong usage.
+
+Examples:
+  keepwire ship audit.json --to http://127.0.0.1:9880/ingest
+  zcat audit-*.json.gz | keepwire ship --to https://collector:8443/v1/events
+  tail -F /var/log/modsec_audit.json | keepwire ship - --to http://127.0.0.1:9880/
+  keepwire ship big.ndjson --to http://c:9880/ --concurrency 8 --batch-max-bytes 4000000 --json
+  keepwire ship events.ndjson --config /etc/keepwire.yaml --sink opensearch --data-dir /var/lib/kw-ship
+`;
+
+export const shipCommand: Command = {
+  name: 'ship',
+  summary: 'ship NDJSON files or standard input once to an HTTP collector, durably',
+  help: HELP,
+  async run(args: string[], io: CliIo): Promise<number> {
+    const { values, positionals } = parseOptions(
+      args,
+      {
+        to: { type: 'string' },
+        config: { type: 'string' },
+        sink: { type: 'string' },
+        concurrency: { type: 'string' },
+        'batch-max-events': { type: 'string' },
+        'batch-max-bytes': { type: 'string' },
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      'ship',
+      true,
+    );
+    const sink = resolveSink(values, io);
+    const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'keepwire-ship-'));
+    const inputs = (positionals.length === 0 ? ['-'] : positionals).map((path) => ({ path }));
+    const controller = new AbortController();
+    const stop = () => {
+      controller.abort(new Error('interrupted'));
+      process.stdin.destroy();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+    const isTty = stderr.isTTY === true;
+    const summary = await shipOnce({
+      inputs,
+      sink,
+      dataDir,
+      stdin: process.stdin,
+      registry: createRegistry({ processMetrics: false }),
+      logger: createLogger({ level: (io.env.KEEPWIRE_LOG__LEVEL as 'warn') ?? 'warn' }),
+      signal: controller.signal,
+      onProgress: isTty
+        ? (progress) =>
+            stderr.write(`\r\x1b[K${formatProgress(progress, Date.now(), stderr.columns ?? 100)}`)
+        : undefined,
+    });
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    if (isTty) stderr.write('\n');
+    if (values.json) writeJson(io, summary);
+    else {
+      const rate = summary.eventsRead / Math.max(0.001, summary.elapsedMs / 1000);
+      io.stderr.write(
+        `keepwire ship: ${summary.eventsRead - summary.eventsPending} of ${summary.eventsRead} events acknowledged ` +
+          `(${formatBytes(summary.bytesRead)} in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(rate)} events/s)\n`,
+      );
+    }
+    if (summary.deadLettered > 0) {
+      io.stderr.write(
+        `keepwire ship: the sink refused ${summary.deadLettered} event(s) for good; look in the dead-letter file at ${summary.deadLetterPath} ` +
+          `(each line has the reason and the sink's answer), fix the events or the sink, and ship that file's events again\n`,
+      );
+    }
+    if (summary.eventsRejectedAtInput > 0) {
+      io.stderr.write(
+        `keepwire ship: skipped ${summary.eventsRejectedAtInput} input line(s) that were not JSON objects or were too long; fix them and ship them again\n`,
+      );
+    }
+    if (summary.eventsPending > 0) {
+      io.stderr.write(
+        `keepwire ship: interrupted with ${summary.eventsPending} events not yet acknowledged; they are kept in ${dataDir}: ` +
+          `run again with --data-dir ${dataDir} to send them\n`,
+      );
+    }
+    if (summary.isComplete && values['data-dir'] === undefined)
+      rmSync(dataDir, { recursive: true, force: true });
+    return summary.isComplete ? 0 : 1;
+  },
+};
+
+function resolveSink(
+  values: {
+    to?: string;
+    config?: string;
+    sink?: string;
+    concurrency?: string;
+    'batch-max-events'?: string;
+    'batch-max-bytes'?: string;
+  },
+  io: CliIo,
+): SinkConfig {
+  if ((values.to === undefined) === (values.config === undefined)) {
+    throw new UsageError(
+      'give either --to URL or --config FILE\nRun "keepwire ship --help" for usage.',
+    );
+  }
+  let base: Record<string, unknown>;
+  if (values.to !== undefined) base = { type: 'http', url: values.to };
+  else {
+    const sinks = loadConfig({ file: values.config, env: io.env }).pipeline.sinks;
+    const names = Object.keys(sinks);
+    const name = values.sink ?? (names.length === 1 ? names[0] : undefined);
+    if (name === undefined || !(name in sinks)) {
+      throw new UsageError(
+        `choose a sink with --sink NAME; ${values.config} has: ${names.join(', ') || 'none'}`,
+      );
+    }
+    base = structuredClone(sinks[name]!) as Record<string, unknown>;
+  }
+  const batch = { ...((base.batch as Record<string, unknown>) ?? {}) };
+  const maxEvents = parseInteger(values['batch-max-events'], 'batch-max-events', { min: 1 });
+  const maxBytes = parseInteger(values['batch-max-bytes'], 'batch-max-bytes', { min: 1 });
+  if (maxEvents !== undefined) batch.maxEvents = maxEvents;
+  if (maxBytes !== undefined) batch.maxBytes = maxBytes;
+  const concurrency = parseInteger(values.concurrency, 'concurrency', { min: 1, max: 1024 });
+  const input = { ...base, batch, ...(concurrency !== undefined ? { concurrency } : {}) };
+  const parsed = sinkSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new UsageError(
+      `invalid sink settings: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}

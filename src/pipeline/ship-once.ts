@@ -1,0 +1,153 @@
+/**
+ * One run of `keepwire ship`: inputs (files, or standard input) are read
+ * into a disk buffer, and a sink driver delivers from it with pooled
+ * connections, until every event read is acknowledged. Standard input keeps
+ * the run (and its connections) alive for as long as it stays open. Events
+ * the sink refuses for good go to the dead-letter file; the run reports them.
+ */
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { SinkConfig } from '../config/pipeline.ts';
+import type { Logger, Registry } from '../telemetry/index.ts';
+import { DiskBuffer } from './buffer/disk/disk-buffer.ts';
+import { createSinkService } from './create-sink-service.ts';
+import { SinkDriver } from './sinks/driver.ts';
+import { readStreamInto } from './sources/stream-input.ts';
+
+export interface ShipInput {
+  /** A path, or `-` for standard input. */
+  readonly path: string;
+}
+
+export interface ShipProgress {
+  eventsRead: number;
+  bytesRead: number;
+  /** Sum of the input files' sizes; undefined when standard input is read. */
+  readonly totalBytes: number | undefined;
+  eventsRejected: number;
+  readonly startedAt: number;
+  /** Events read and not yet acknowledged by the sink. */
+  pending(): number;
+}
+
+export interface ShipOptions {
+  readonly inputs: readonly ShipInput[];
+  readonly sink: SinkConfig;
+  readonly dataDir: string;
+  readonly stdin: Readable;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  readonly maxLineBytes?: number;
+  readonly onProgress?: (progress: ShipProgress) => void;
+}
+
+export interface ShipSummary {
+  readonly eventsRead: number;
+  readonly bytesRead: number;
+  readonly eventsRejectedAtInput: number;
+  /** Events still in the buffer (interrupted runs); they go out on the next run with the same --data-dir. */
+  readonly eventsPending: number;
+  readonly deadLettered: number;
+  readonly deadLetterPath: string;
+  readonly elapsedMs: number;
+  readonly isComplete: boolean;
+}
+
+export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
+  const { sink, dataDir, signal } = options;
+  const buffer = await DiskBuffer.open({
+    dir: join(dataDir, 'buffers', 'ship'),
+    maxSizeBytes: sink.buffer.type === 'disk' ? sink.buffer.maxSizeBytes : 256 * 1024 * 1024,
+    fsync: sink.buffer.type === 'disk' ? sink.buffer.fsync : 1000,
+    whenFull: 'block',
+    retryAfterMs: 50,
+  });
+  const deadLetterPath = join(dataDir, 'dead-letter', 'ship.ndjson');
+  const deadLetteredBefore = countLines(deadLetterPath);
+  const service = createSinkService('ship', sink, {
+    dataDir,
+    registry: options.registry,
+    logger: options.logger,
+  });
+  const driver = new SinkDriver({
+    name: 'ship',
+    buffer,
+    service,
+    concurrency: sink.concurrency,
+    batch: sink.batch,
+    retry: sink.retry,
+    deadLetterPath,
+    registry: options.registry,
+    logger: options.logger,
+  });
+  const hasStdin = options.inputs.some((input) => input.path === '-');
+  const progress: ShipProgress = {
+    eventsRead: 0,
+    bytesRead: 0,
+    totalBytes: hasStdin
+      ? undefined
+      : options.inputs.reduce((sum, input) => sum + statSync(input.path).size, 0),
+    eventsRejected: 0,
+    startedAt: Date.now(),
+    pending: () => buffer.pendingEvents,
+  };
+  const timer = options.onProgress
+    ? setInterval(() => options.onProgress!(progress), 200)
+    : undefined;
+  driver.start();
+  try {
+    for (const input of options.inputs) {
+      const stream =
+        input.path === '-'
+          ? options.stdin
+          : createReadStream(input.path, { highWaterMark: 1 << 20 });
+      const reading = readStreamInto(stream, {
+        maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
+        append: (records) => buffer.append(records),
+        onReject: () => {
+          progress.eventsRejected += 1;
+        },
+        onAppended: (events, bytes) => {
+          progress.eventsRead += events;
+          progress.bytesRead += bytes;
+        },
+        signal,
+      });
+      try {
+        await reading;
+      } catch (error) {
+        // Interrupted: standard input was destroyed on purpose.
+        if (!signal.aborted) throw error;
+      }
+      if (signal.aborted) break;
+    }
+    while (buffer.pendingEvents > 0 && !signal.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  } finally {
+    clearInterval(timer);
+    options.onProgress?.(progress);
+    await driver.stop(); // closes the service's pooled connections too
+    await buffer.close();
+  }
+  const deadLettered = countLines(deadLetterPath) - deadLetteredBefore;
+  return {
+    eventsRead: progress.eventsRead,
+    bytesRead: progress.bytesRead,
+    eventsRejectedAtInput: progress.eventsRejected,
+    eventsPending: buffer.pendingEvents,
+    deadLettered,
+    deadLetterPath,
+    elapsedMs: Date.now() - progress.startedAt,
+    isComplete: buffer.pendingEvents === 0 && deadLettered === 0 && progress.eventsRejected === 0,
+  };
+}
+
+function countLines(path: string): number {
+  if (!existsSync(path)) return 0;
+  let count = 0;
+  for (const byte of readFileSync(path)) if (byte === 0x0a) count += 1;
+  return count;
+}

@@ -1,0 +1,120 @@
+/**
+ * `keepwire ship` as a real process against a real collector: files and
+ * standard input, the exit status, the JSON summary, a rejecting sink, and
+ * a run that resumes from its --data-dir after being stopped.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startCountingServer } from '../support/counting-server.ts';
+import { CLI, makeDataDir, runCli } from '../support/keepwire-process.ts';
+import { seqLines, waitFor } from '../support/ship-serve.ts';
+
+test('ship: files and standard input, every event acknowledged, exit 0 with a JSON summary', async () => {
+  const collector = await startCountingServer();
+  const dir = makeDataDir('kw-ship-');
+  try {
+    writeFileSync(join(dir, 'a.ndjson'), seqLines(0, 3000));
+    writeFileSync(join(dir, 'b.ndjson'), seqLines(3000, 5000));
+    const files = await runCli([
+      'ship',
+      join(dir, 'a.ndjson'),
+      join(dir, 'b.ndjson'),
+      '--to',
+      `${collector.url}/ingest`,
+      '--batch-max-events',
+      '250',
+      '--concurrency',
+      '2',
+      '--json',
+    ]);
+    assert.equal(files.code, 0, files.stderr);
+    const summary = JSON.parse(files.stdout);
+    assert.equal(summary.eventsRead, 5000);
+    assert.equal(summary.eventsPending, 0);
+    assert.equal(summary.isComplete, true);
+    assert.equal(collector.seen.size, 5000);
+    assert.ok(collector.requests >= 20, 'batches of at most 250 events');
+    assert.ok(
+      collector.connections() <= 2,
+      `${collector.connections()} connections for concurrency 2`,
+    );
+    assert.doesNotMatch(
+      files.stderr,
+      /\r/,
+      'no progress bar when standard error is not a terminal',
+    );
+
+    const stdin = await runCli(['ship', '--to', `${collector.url}/ingest`], {
+      input: seqLines(5000, 5100),
+    });
+    assert.equal(stdin.code, 0, stdin.stderr);
+    assert.match(stdin.stderr, /100 of 100 events acknowledged/);
+    assert.equal(collector.seen.size, 5100);
+  } finally {
+    await collector.close();
+  }
+});
+
+test('ship: a rejecting sink gives exit 1 and names the dead-letter file', async () => {
+  const collector = await startCountingServer();
+  collector.status = 400;
+  const dataDir = makeDataDir('kw-ship-400-');
+  try {
+    const result = await runCli(['ship', '--to', collector.url, '--data-dir', dataDir], {
+      input: seqLines(0, 10),
+    });
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stderr,
+      new RegExp(`dead-letter file at ${join(dataDir, 'dead-letter', 'ship.ndjson')}`),
+    );
+  } finally {
+    await collector.close();
+  }
+});
+
+test('ship: standard input keeps the run open; an interrupted run resumes from its data dir', async () => {
+  const collector = await startCountingServer();
+  collector.status = 503;
+  const dataDir = makeDataDir('kw-ship-resume-');
+  try {
+    const child = spawn(
+      process.execPath,
+      [CLI, 'ship', '--to', collector.url, '--data-dir', dataDir],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.stdin.write(seqLines(0, 50));
+    await waitFor(() => collector.requests >= 1, 10_000, 'a first attempt');
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1);
+    assert.match(stderr, /50 events not yet acknowledged/);
+    collector.status = 200;
+    const resumed = await runCli(['ship', '--to', collector.url, '--data-dir', dataDir], {
+      input: '',
+    });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(collector.seen.size, 50);
+  } finally {
+    await collector.close();
+  }
+});
+
+test('ship: usage errors exit 2 and --help teaches with examples', async () => {
+  const missing = await runCli(['ship']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--to URL or --config FILE/);
+  const help = await runCli(['ship', '--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Examples:/);
+  assert.match(help.stdout, /--batch-max-bytes/);
+});
