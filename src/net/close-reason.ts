@@ -5,8 +5,8 @@
  * retired after its last allowed request or the server answered
  * `Connection: close`; `other side closed` / `closed` (UND_ERR_SOCKET) when
  * the peer's FIN or RST arrived; ClientClosedError / ClientDestroyedError or
- * a null-error close when the Client itself was closed (pool shutdown, or
- * the pool retiring a Client past its lifetime).
+ * a null-error close when the Client itself was closed (pool shutdown).
+ * Sockets retired past their lifetime are marked by the pool itself.
  */
 import type { CloseReason } from './connection-ledger.ts';
 
@@ -15,17 +15,10 @@ export interface ClosingConnection {
   readonly requests: number;
   /** Uses allowed (0: unlimited). */
   readonly maxUses: number;
-  readonly openedAt: number;
-  /** Lifetime allowed in ms (0: unlimited). */
-  readonly maxLifetimeMs: number;
   readonly isShuttingDown: boolean;
 }
 
-export function classifyClose(
-  connection: ClosingConnection,
-  error: unknown,
-  now: number,
-): CloseReason {
+export function classifyClose(connection: ClosingConnection, error: unknown): CloseReason {
   if (connection.isShuttingDown) return 'shutdown';
   const code = (error as { code?: string } | null)?.code;
   const message = (error as { message?: string } | null)?.message;
@@ -34,19 +27,10 @@ export function classifyClose(
     const isUsedUp = connection.maxUses > 0 && connection.requests >= connection.maxUses;
     return isUsedUp ? 'max_uses' : 'peer_closed';
   }
-  const isPastLifetime =
-    connection.maxLifetimeMs > 0 && now - connection.openedAt >= connection.maxLifetimeMs;
-  if (
-    code === 'UND_ERR_DESTROYED' ||
-    code === 'UND_ERR_CLOSED' ||
-    (code === 'UND_ERR_SOCKET' && message === 'closed')
-  ) {
-    // A close we asked for: the pool retires Clients past their lifetime.
-    if (isPastLifetime) return 'max_lifetime';
-    if (code !== 'UND_ERR_SOCKET') return 'shutdown';
+  if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED') return 'shutdown';
+  if (code === 'UND_ERR_SOCKET' && (message === 'other side closed' || message === 'closed')) {
     return 'peer_closed';
   }
-  if (code === 'UND_ERR_SOCKET' && message === 'other side closed') return 'peer_closed';
   return 'error';
 }
 

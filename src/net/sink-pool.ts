@@ -10,9 +10,14 @@
  * - A request that fails before any response byte because the socket died
  *   under it is resent once, at once, on a fresh connection of its own
  *   (a Client outside the pool that carries that one request).
- * - Maximum uses (`maxRequestsPerClient`) and maximum lifetime (undici
- *   7's Pool `clientTtl`, stamped at each connect, so it is the socket's age)
- *   rebalance traffic.
+ * - Maximum uses (undici's `maxRequestsPerClient`) and maximum lifetime
+ *   rebalance traffic. The lifetime is ours: undici 7's Pool `clientTtl`
+ *   stalls queued requests when the pool is at its connection limit (the
+ *   retired Client still counts until it has closed, and nothing resumes the
+ *   queue), so instead a socket past its age is destroyed the moment its
+ *   Client is idle: on its 'drain' (between two requests, before the pool
+ *   hands it the next one) or by a timer when it sits idle. The Client then
+ *   connects afresh for its next request.
  * - TCP keepalive probes on, connect/headers/body timeouts set.
  * - Every socket open and close is counted with its reason in the ledger.
  *
@@ -63,6 +68,9 @@ interface Connection {
   requests: number;
   maxUses: number;
   openedAt: number;
+  socket: Socket | undefined;
+  lifetimeTimer: NodeJS.Timeout | undefined;
+  isRetired: boolean;
 }
 
 const SEND_HEADERS = 'undici:client:sendHeaders';
@@ -76,6 +84,7 @@ export class SinkPool {
   readonly #bySocket = new WeakMap<Socket, Connection>();
   readonly #onSendHeaders: (message: unknown) => void;
   #isShuttingDown = false;
+  #staleResends = 0;
   #closing: Promise<void> | undefined;
 
   constructor(options: SinkPoolOptions, factory: PoolFactory = defaultPoolFactory) {
@@ -113,7 +122,6 @@ export class SinkPool {
     this.#pool = factory(options.origin, {
       ...this.#clientOptions,
       connections: options.connections,
-      clientTtl: options.maxLifetimeMs > 0 ? options.maxLifetimeMs : null,
       factory: (origin, clientOptions) =>
         this.#createClient(origin, clientOptions as Client.Options, maxUses),
     });
@@ -121,6 +129,11 @@ export class SinkPool {
 
   get ledger(): ConnectionLedger {
     return this.#ledger;
+  }
+
+  /** Requests resent once on a fresh connection after a stale socket failed them. */
+  get staleResends(): number {
+    return this.#staleResends;
   }
 
   /**
@@ -140,6 +153,7 @@ export class SinkPool {
       )
         throw error;
       this.#resends.inc();
+      this.#staleResends += 1;
       return this.#requestOnFreshConnection(request);
     }
   }
@@ -168,35 +182,62 @@ export class SinkPool {
   }
 
   #createClient(origin: URL | string, clientOptions: Client.Options, maxUses: number): Client {
-    const connection: Connection = { requests: 0, maxUses, openedAt: 0 };
+    const connection: Connection = {
+      requests: 0,
+      maxUses,
+      openedAt: 0,
+      socket: undefined,
+      lifetimeTimer: undefined,
+      isRetired: false,
+    };
     const connect = clientOptions.connect as buildConnector.connector;
     const client = new Client(origin, {
       ...clientOptions,
       connect: (connectOptions, callback) =>
         connect(connectOptions, (error, socket) => {
-          if (socket) this.#bySocket.set(socket as Socket, connection);
+          if (socket) {
+            this.#bySocket.set(socket as Socket, connection);
+            connection.socket = socket as Socket;
+          }
           (callback as (error: Error | null, socket: Socket | null) => void)(
             error,
             socket as Socket | null,
           );
         }),
     });
+    const maxLifetimeMs = this.#options.maxLifetimeMs;
+    const retireIfOld = (): void => {
+      const isOld = Date.now() - connection.openedAt >= maxLifetimeMs;
+      if (!isOld || connection.isRetired || client.stats.running > 0) return;
+      connection.isRetired = true;
+      // No error: undici then keeps any queued request and reconnects for it.
+      connection.socket?.destroy();
+    };
     client.on('connect', () => {
       connection.requests = 0;
       connection.openedAt = Date.now();
+      connection.isRetired = false;
       this.#ledger.opened();
+      if (maxLifetimeMs > 0) {
+        connection.lifetimeTimer = setInterval(retireIfOld, maxLifetimeMs).unref();
+      }
     });
+    // Registered before the pool's own 'drain' listener, so an old socket
+    // is retired before the pool gives its Client the next request.
+    if (maxLifetimeMs > 0) client.on('drain', retireIfOld);
     client.on('disconnect', (_origin, _targets, error) => {
+      clearInterval(connection.lifetimeTimer);
+      if (connection.isRetired && !this.#isShuttingDown) {
+        this.#ledger.closed('max_lifetime', connection.requests);
+        return;
+      }
       const reason = classifyClose(
         {
           requests: connection.requests,
           maxUses: connection.maxUses,
-          openedAt: connection.openedAt,
-          maxLifetimeMs: this.#options.maxLifetimeMs,
           isShuttingDown: this.#isShuttingDown,
         },
         error,
-        Date.now(),
       );
       this.#ledger.closed(reason, connection.requests);
     });
