@@ -184,8 +184,11 @@ const stormed = new Promise<void>((resolve) =>
 load.send({ type: 'storm' });
 await stormed;
 const stormStarted = now();
-let left = N;
-while ((left = await waiters()) > 0 && now() - stormStarted < 10_000) await sleep(10);
+let left = await waiters();
+while (left > 0 && now() - stormStarted < 10_000) {
+  await sleep(10);
+  left = await waiters();
+}
 const stormMs = now() - stormStarted;
 await sleep(200);
 const ss = execFileSync('ss', ['-tanpH', 'state', 'close-wait'], { encoding: 'utf8' });

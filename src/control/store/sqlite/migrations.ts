@@ -52,6 +52,9 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX commands_open ON commands(deadline_at) WHERE status IN ('pending', 'sent');
    CREATE INDEX commands_status ON commands(status, seq);
    CREATE INDEX commands_target ON commands(target_type, target_id, seq);`,
+  // 2: an agent's groups are read on every authenticated request; without
+  // this each read scanned every membership (found by bench/commands.ts).
+  'CREATE INDEX memberships_agent ON memberships(agent_id, group_name);',
 ];
 
 export function migrate(db: DatabaseSync, now: number): number {
