@@ -4,8 +4,9 @@
  * Format (docs/formats/disk-buffer.md has the long version):
  *   NNNNNNNNNNNNNNNNNNNN.seg  segments, ids rising, append-only. Each holds
  *                             frames `u32le length | u32le crc32c | payload`.
- *   ledger                    32 bytes: the ack cursor (segment id, offset)
- *                             with its own CRC32C; replaced by rename.
+ *   ledger                    the ack cursor (segment id, offset): two
+ *                             32-byte slots with a sequence and a CRC32C
+ *                             each, written alternately in place.
  *
  * Invariants:
  * - Only the newest segment is written; a process writes a fresh segment
@@ -346,5 +347,6 @@ export class DiskBuffer implements EventBuffer {
       await handle.close();
     }
     this.#reader.close();
+    this.#ledger.close();
   }
 }
