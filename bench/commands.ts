@@ -100,6 +100,13 @@ async function waiters(): Promise<number> {
   return Number(/^keepwire_command_waiters\{kind="poll"\} (\d+)/m.exec(text)?.[1] ?? NaN);
 }
 
+/** Waits until every agent has polled again after a delivery, so rounds do not overlap. */
+async function settle(): Promise<void> {
+  const deadline = now() + 60_000;
+  while ((await waiters()) < N && now() < deadline) await sleep(20);
+  await sleep(200);
+}
+
 function cpuTicks(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return Number(fields[11]) + Number(fields[12]);
@@ -174,10 +181,10 @@ for (let round = 0; round < ROUNDS; round += 1) {
   const deadline = now() + 30_000;
   while (receivedCount - base < N && now() < deadline) await sleep(5);
   groupTimes.push(receivedCount - base >= N ? lastAt - started : Number.POSITIVE_INFINITY);
-  await sleep(500);
+  await settle();
 }
 
-// 7. Disconnect storm.
+// 7. Disconnect storm, from a steady state (every agent waiting again).
 const stormed = new Promise<void>((resolve) =>
   load.on('message', (m: { type: string }) => m.type === 'stormed' && resolve()),
 );
