@@ -1,10 +1,11 @@
 /**
  * Turns a request body into records (one compact JSON object each): NDJSON,
  * or a JSON array when the body starts with `[`. NDJSON lines are kept as
- * sent (validated with JSON.parse, not re-serialised); array items are
+ * sent (validated on the bytes, not re-serialised); array items are
  * serialised once. Every failure names the line or item and what to do.
  */
 import { ShipInputInvalidError, ShipInputTooLargeError } from '../errors.ts';
+import { isJsonObject } from './json-object-check.ts';
 
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
@@ -61,7 +62,7 @@ function parseNdjson(body: Buffer, maxLineBytes: number): Buffer[] {
         );
       }
       const record = body.subarray(start, stop);
-      if (!isJsonObjectLine(record)) {
+      if (!isJsonObject(record)) {
         throw new ShipInputInvalidError(
           `line ${line} is not a JSON object (${describe(record)}); send one JSON object per line (NDJSON)`,
         );
@@ -71,15 +72,6 @@ function parseNdjson(body: Buffer, maxLineBytes: number): Buffer[] {
     start = end + 1;
   }
   return records;
-}
-
-function isJsonObjectLine(record: Buffer): boolean {
-  if (record[firstNonSpace(record)] !== 0x7b /* { */) return false;
-  try {
-    return isObject(JSON.parse(record.toString('utf8')));
-  } catch {
-    return false;
-  }
 }
 
 function describe(record: Buffer): string {

@@ -5,6 +5,8 @@
  * `onReject` and the stream goes on. `consumedBytes` is the offset just past
  * the last newline seen, so a file source can checkpoint whole lines only.
  */
+import { isJsonObject } from './json-object-check.ts';
+
 const NEWLINE = 0x0a;
 
 export type LineReject = 'too_large' | 'invalid';
@@ -88,19 +90,10 @@ export class LineSplitter {
       this.#onReject('too_large', this.#line);
       return;
     }
-    if (line[0] !== 0x7b || !isJsonObject(line)) {
+    if (!isJsonObject(line)) {
       this.#onReject('invalid', this.#line);
       return;
     }
     records.push(line);
-  }
-}
-
-function isJsonObject(line: Buffer): boolean {
-  try {
-    const value: unknown = JSON.parse(line.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
   }
 }

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { isJsonObject } from './json-object-check.ts';
+
+function parsesAsObject(text: string): boolean {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
+const SAMPLES = [
+  '{}',
+  ' { } ',
+  '{"a":1}',
+  '{"a":[1,2,{"b":null}],"c":true,"d":false,"e":-0.5e+10,"f":"x\\u00e9\\n\\"y"}',
+  '{"a":[]}',
+  '{"a":{}}',
+  '{"a":[[],[{}]]}',
+  '[]',
+  '"s"',
+  '1',
+  '{',
+  '{"a"}',
+  '{"a":}',
+  '{"a":1,}',
+  '{"a":[1,]}',
+  '{,"a":1}',
+  '{"a":01}',
+  '{"a":1.}',
+  '{"a":-}',
+  '{"a":1e}',
+  '{"a":tru}',
+  '{"a":"\\x"}',
+  '{"a":"\\u12g4"}',
+  '{"a":"tab\there"}',
+  '{"a":1}}',
+  '{"a":1} x',
+  '{"a":[1}',
+  '{"a":{]}',
+  '{1:2}',
+  '{"a" "b"}',
+  '{"a":1 "b":2}',
+];
+
+test('agrees with JSON.parse on hand-picked valid and invalid documents', () => {
+  for (const text of SAMPLES)
+    assert.equal(isJsonObject(Buffer.from(text)), parsesAsObject(text), text);
+});
+
+test('agrees with JSON.parse on real ModSecurity records and random mutations of them', () => {
+  const lines = readFileSync('/work/shared/data/modsecurity/real-3.0.9/json-serial.log', 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  let seed = 7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed / 0x7fffffff;
+  };
+  const alphabet = '{}[]":,\\ 0-1e.truefalsn\t\u0001x';
+  for (const line of lines) {
+    assert.equal(isJsonObject(Buffer.from(line)), true);
+    for (let round = 0; round < 400; round++) {
+      const chars = [...line];
+      const at = Math.floor(random() * chars.length);
+      const kind = random();
+      if (kind < 0.4) chars.splice(at, 1);
+      else if (kind < 0.8) chars[at] = alphabet[Math.floor(random() * alphabet.length)]!;
+      else chars.splice(at, 0, alphabet[Math.floor(random() * alphabet.length)]!);
+      const text = chars.join('');
+      assert.equal(
+        isJsonObject(Buffer.from(text)),
+        parsesAsObject(text),
+        text.slice(Math.max(0, at - 20), at + 20),
+      );
+    }
+  }
+});
