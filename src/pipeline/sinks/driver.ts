@@ -100,7 +100,9 @@ export class SinkDriver {
           logger.error({ err: error }, 'sink stopped reading its buffer');
         return;
       }
-      await this.#deliver(batch);
+      // A reader woken with others may find the records taken: nothing to send.
+      if (batch.records.length === 0) await buffer.ack(batch);
+      else await this.#deliver(batch);
     }
   }
 
