@@ -25,16 +25,27 @@ export async function readStreamInto(
 ): Promise<number> {
   const splitter = new LineSplitter(options.maxLineBytes, options.onReject);
   let events = 0;
+  // Double buffering: the next chunk is read and split while the previous
+  // append is being written; at most one append is outstanding.
+  let previous: Promise<void> = Promise.resolve();
+  const appendInTurn = async (records: Buffer[], inputBytes: number) => {
+    const before = previous;
+    const current = (async () => {
+      await before;
+      if (records.length > 0) await appendWaiting(records, options);
+      events += records.length;
+      options.onAppended?.(records.length, inputBytes);
+    })();
+    previous = current;
+    // Observed through `previous` by the next turn or the final await.
+    current.catch(() => {});
+    await before;
+  };
   for await (const chunk of stream) {
-    const records = splitter.push(chunk as Buffer);
-    if (records.length > 0) await appendWaiting(records, options);
-    events += records.length;
-    options.onAppended?.(records.length, (chunk as Buffer).length);
+    await appendInTurn(splitter.push(chunk as Buffer), (chunk as Buffer).length);
   }
-  const last = splitter.end();
-  if (last.length > 0) await appendWaiting(last, options);
-  events += last.length;
-  options.onAppended?.(last.length, 0);
+  await appendInTurn(splitter.end(), 0);
+  await previous;
   return events;
 }
 
