@@ -38,6 +38,7 @@ export class MemoryBuffer implements EventBuffer {
   readonly #inFlight = new Set<Batch>();
   #pendingEvents = 0;
   #pendingBytes = 0;
+  #unreadBytes = 0;
   #isClosed = false;
   readonly #waiter = new ReadWaiter();
 
@@ -82,6 +83,7 @@ export class MemoryBuffer implements EventBuffer {
       this.#unread.push(record);
       this.#pendingEvents += 1;
       this.#pendingBytes += record.length;
+      this.#unreadBytes += record.length;
     }
     if (accepted.length > 0) this.#waiter.wake();
   }
@@ -93,6 +95,7 @@ export class MemoryBuffer implements EventBuffer {
       const record = this.#unread[this.#unreadHead++]!;
       this.#pendingEvents -= 1;
       this.#pendingBytes -= record.length;
+      this.#unreadBytes -= record.length;
       dropped += 1;
     }
     this.#compact();
@@ -123,6 +126,7 @@ export class MemoryBuffer implements EventBuffer {
       bytes += record.length;
       this.#unreadHead += 1;
     }
+    this.#unreadBytes -= bytes;
     this.#compact();
     const batch: Batch = { records, bytes };
     this.#inFlight.add(batch);
@@ -131,7 +135,7 @@ export class MemoryBuffer implements EventBuffer {
 
   #isFull(limits: ReadLimits): boolean {
     const available = this.#unread.length - this.#unreadHead;
-    return available >= limits.maxEvents || this.#pendingBytes >= limits.maxBytes;
+    return available >= limits.maxEvents || this.#unreadBytes >= limits.maxBytes;
   }
 
   async ack(batch: ReadBatch): Promise<void> {
