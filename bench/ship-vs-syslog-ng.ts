@@ -1,0 +1,236 @@
+/**
+ * `keepwire ship` (disk buffer, fsync every 1000 ms) against syslog-ng 3.38's
+ * `http()` destination (batching, `disk-buffer(reliable(yes))`), side by side
+ * in one run, on the same input file of realistic ModSecurity JSON audit
+ * records (bench/modsecurity-records.ts, ~1.65 KB each) and the same loopback
+ * sinks: nginx answering 204, and a small counting HTTP server. Also measures
+ * the disk's sequential write bandwidth for the same bytes (fsync every
+ * 1000 ms) in the same run.
+ *
+ * A run is timed from spawn until every event is delivered: Keepwire exits
+ * by itself (0 only when all are acknowledged); syslog-ng (which tails
+ * forever) is done when `syslog-ng-ctl stats` shows all events written.
+ *
+ *   node bench/ship-vs-syslog-ng.ts [--events 50000] [--runs 3]
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { startCountingServer } from '../test/support/counting-server.ts';
+import { writeRecords } from './modsecurity-records.ts';
+
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '50000' }, runs: { type: 'string', default: '3' } },
+});
+const EVENTS = Number(values.events);
+const RUNS = Number(values.runs);
+const root = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'kw-bench-ship-'));
+const input = join(work, 'audit.ndjson');
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+/** The same bytes written sequentially, fdatasync every 1000 ms and at the end. */
+function rawWriteMs(bytes: number): number {
+  const chunk = Buffer.alloc(1 << 20, 120);
+  const path = join(work, 'raw');
+  const started = performance.now();
+  const fd = openSync(path, 'w');
+  let lastSync = started;
+  for (let written = 0; written < bytes; written += chunk.length) {
+    writeSync(fd, chunk);
+    if (performance.now() - lastSync >= 1000) {
+      fdatasyncSync(fd);
+      lastSync = performance.now();
+    }
+  }
+  fdatasyncSync(fd);
+  closeSync(fd);
+  const elapsed = performance.now() - started;
+  rmSync(path);
+  return elapsed;
+}
+
+async function startNginx(): Promise<{ url: string; stop(): Promise<void> }> {
+  const prefix = join(work, 'nginx');
+  mkdirSync(join(prefix, 'logs'), { recursive: true });
+  const probe = await startCountingServer();
+  const port = Number(new URL(probe.url).port); // a free port, released at once
+  await probe.close();
+  writeFileSync(
+    join(prefix, 'nginx.conf'),
+    `daemon off;\nworker_processes 1;\npid ${prefix}/nginx.pid;\nerror_log ${prefix}/logs/error.log;\n` +
+      `events { worker_connections 1024; }\nhttp {\n  access_log off;\n  client_body_buffer_size 8m;\n  client_max_body_size 64m;\n` +
+      `  client_body_temp_path ${prefix}/body;\n  keepalive_requests 100000;\n` +
+      `  server { listen 127.0.0.1:${port}; location / { return 204; } }\n}\n`,
+  );
+  const child = spawn('nginx', ['-p', prefix, '-c', join(prefix, 'nginx.conf')], {
+    stdio: 'ignore',
+  });
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: '{}' })).status === 204)
+        break;
+    } catch {}
+    await sleep(50);
+  }
+  return {
+    url: `http://127.0.0.1:${port}/ingest`,
+    async stop() {
+      child.kill('SIGQUIT');
+      await exited(child);
+    },
+  };
+}
+
+async function runKeepwire(url: string): Promise<number> {
+  const dataDir = mkdtempSync(join(work, 'kw-'));
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'src/cli/main.ts'),
+      'ship',
+      input,
+      '--to',
+      url,
+      '--data-dir',
+      dataDir,
+      '--concurrency',
+      '4',
+      '--json',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (chunk) => {
+    out += chunk;
+  });
+  const code = await exited(child);
+  const elapsed = performance.now() - started;
+  rmSync(dataDir, { recursive: true, force: true });
+  const summary = JSON.parse(out) as { eventsRead: number; eventsPending: number };
+  if (code !== 0 || summary.eventsRead !== EVENTS)
+    throw new Error(`keepwire ship failed (${code}): ${out}`);
+  return elapsed;
+}
+
+function syslogWritten(control: string): number {
+  const stats =
+    spawnSync('syslog-ng-ctl', ['stats', '-c', control], { encoding: 'utf8' }).stdout ?? '';
+  const line = stats.split('\n').find((l) => l.startsWith('dst.http;') && l.includes(';written;'));
+  return line ? Number(line.split(';').at(-1)) : 0;
+}
+
+async function runSyslogNg(url: string): Promise<number> {
+  const dir = mkdtempSync(join(work, 'sng-'));
+  const conf = join(dir, 'syslog-ng.conf');
+  writeFileSync(
+    conf,
+    `@version: 3.38\noptions { stats-level(1); log-msg-size(65536); };\n` +
+      `source s_in { file("${input}" flags(no-parse) follow-freq(0.1) log-fetch-limit(1000) log-iw-size(100000)); };\n` +
+      `destination d_http { http(url("${url}") method("POST") headers("Content-Type: application/x-ndjson")\n` +
+      `  body("\${MESSAGE}") delimiter("\\n") batch-lines(1000) batch-bytes(4096KiB) batch-timeout(100) workers(4)\n` +
+      `  disk-buffer(reliable(yes) dir("${dir}") disk-buf-size(1073741824) mem-buf-size(16384000))); };\n` +
+      `log { source(s_in); destination(d_http); };\n`,
+  );
+  const control = join(dir, 'ctl');
+  const started = performance.now();
+  const child = spawn(
+    'syslog-ng',
+    [
+      '-F',
+      '-f',
+      conf,
+      '--persist-file',
+      join(dir, 'persist'),
+      '--control',
+      control,
+      '--pidfile',
+      join(dir, 'pid'),
+      '--no-caps',
+    ],
+    { stdio: 'ignore' },
+  );
+  let elapsed = 0;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`syslog-ng exited ${child.exitCode}`);
+    if (syslogWritten(control) >= EVENTS) {
+      elapsed = performance.now() - started;
+      break;
+    }
+    await sleep(25);
+  }
+  child.kill('SIGTERM');
+  await exited(child);
+  rmSync(dir, { recursive: true, force: true });
+  return elapsed;
+}
+
+const inputBytes = await writeRecords(input, EVENTS);
+const counting = await startCountingServer({ parse: false });
+const nginx = await startNginx();
+const sinks = [
+  { name: 'nginx 204', url: nginx.url },
+  { name: 'counting sink', url: `${counting.url}/ingest` },
+];
+const results: string[] = [];
+try {
+  const raw: number[] = [];
+  for (let run = 0; run < RUNS; run++) raw.push(rawWriteMs(inputBytes));
+  const diskMBs = inputBytes / 1e6 / (median(raw) / 1000);
+  results.push(
+    `input: ${EVENTS} ModSecurity JSON records, ${(inputBytes / 1e6).toFixed(1)} MB (${Math.round(inputBytes / EVENTS)} B each); median of ${RUNS} runs`,
+  );
+  results.push(`disk sequential write (fsync every 1000 ms): ${diskMBs.toFixed(0)} MB/s`);
+  for (const sink of sinks) {
+    const keepwire: number[] = [];
+    const syslog: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // Alternate the order so neither tool always runs on a warmer machine.
+      if (run % 2 === 0) {
+        keepwire.push(await runKeepwire(sink.url));
+        syslog.push(await runSyslogNg(sink.url));
+      } else {
+        syslog.push(await runSyslogNg(sink.url));
+        keepwire.push(await runKeepwire(sink.url));
+      }
+    }
+    const kwRate = EVENTS / (median(keepwire) / 1000);
+    const sngRate = EVENTS / (median(syslog) / 1000);
+    const kwMBs = inputBytes / 1e6 / (median(keepwire) / 1000);
+    results.push(
+      `${sink.name}: keepwire ship ${Math.round(kwRate).toLocaleString('en')} events/s (${kwMBs.toFixed(0)} MB/s, ` +
+        `${((kwMBs / diskMBs) * 100).toFixed(0)}% of disk), syslog-ng ${Math.round(sngRate).toLocaleString('en')} events/s, ` +
+        `ratio ${(kwRate / sngRate).toFixed(2)}x`,
+    );
+  }
+} finally {
+  await nginx.stop();
+  await counting.close();
+  rmSync(work, { recursive: true, force: true });
+}
+for (const line of results) console.log(line);
