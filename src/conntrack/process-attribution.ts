@@ -1,14 +1,14 @@
 /**
  * Finds which process holds each socket by joining the snapshot's inodes with
- * a scan of every /proc/PID/fd (fd-scan.ts). The scan runs in a worker thread,
- * started before /proc/net/tcp is read (startFdScan), so on a two-core host
- * the two halves of an attributed snapshot overlap and the caller's event loop
- * stays free. Only done when attribution is asked for.
+ * a scan of every /proc/PID/fd (fd-scan.ts). On hosts with many sockets the
+ * scan runs in worker threads started before /proc/net/tcp is read
+ * (startFdScan), so both overlap on a multi-core host and the caller's event
+ * loop stays free. Only done when attribution is asked for.
  */
 import { lstatSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { FdScan } from './fd-scan.ts';
+import { type FdScan, scanSocketFds } from './fd-scan.ts';
 import type { SkipCounts, TcpSocket } from './socket.ts';
 import type { TcpState } from './tcp-state.ts';
 
@@ -20,11 +20,20 @@ export interface PendingFdScan {
   }>;
 }
 
+/** Below this many TCP sockets a worker's start-up (~30 ms) costs more than it saves. */
+const WORKER_THRESHOLD_SOCKETS = 20_000;
+
 /**
- * Starts scanning every process's fds in worker threads, one per core (at
- * most `workers`), each taking an even share of every process's fds.
+ * Starts scanning every process's fds: in worker threads, one per core (at
+ * most 4, each taking an even share of every process's fds) on hosts with
+ * many sockets; on the calling thread, at once, on small hosts, where a
+ * worker's start-up would cost more than the whole scan.
  */
 export function startFdScan(procRoot = '/proc', workers = availableParallelism()): PendingFdScan {
+  if (countAllocatedSockets(procRoot) < WORKER_THRESHOLD_SOCKETS) {
+    const scan = scanSocketFds(procRoot);
+    return { result: Promise.resolve({ ...scan, entries: Float64Array.from(scan.entries) }) };
+  }
   const parts = Math.max(1, Math.min(workers, 4));
   const scans = Array.from({ length: parts }, (_, part) => runWorker(procRoot, part, parts));
   const result = Promise.all(scans).then((results) => {
@@ -42,6 +51,17 @@ export function startFdScan(procRoot = '/proc', workers = availableParallelism()
   });
   result.catch(() => {}); // awaited by attributeSockets; never an unhandled rejection meanwhile
   return { result };
+}
+
+/** "TCP: inuse 13 orphan 0 tw 11088 alloc 16 mem 73" in /proc/net/sockstat: sockets held by processes. */
+function countAllocatedSockets(procRoot: string): number {
+  try {
+    const text = readFileSync(`${procRoot}/net/sockstat`, 'latin1');
+    const match = /^TCP: .*\balloc (\d+)/m.exec(text);
+    return match ? Number(match[1]) : Number.POSITIVE_INFINITY;
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
 }
 
 type WorkerScan = Omit<FdScan, 'entries'> & { entries: Float64Array };

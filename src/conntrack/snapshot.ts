@@ -8,9 +8,7 @@
  * the kernel filters before formatting anything.
  */
 import { countProcStates, readProcSockets } from './proc-reader.ts';
-import { attributeSockets, startFdScan } from './process-attribution.ts';
 import { emptySkipCounts, type SkipCounts, type SocketSnapshot, type TcpSocket } from './socket.ts';
-import { readSsSockets } from './ss-reader.ts';
 import { emptyStateCounts, STATE_BY_NUMBER, TCP_STATES, type TcpState } from './tcp-state.ts';
 
 export type SnapshotBackend = 'auto' | 'proc' | 'ss';
@@ -35,14 +33,16 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
   const skipped = emptySkipCounts();
   const takenAt = Date.now();
   // The fd scan (a worker thread) runs while /proc/net/tcp is read.
-  const scan = options.attribute ? startFdScan(options.procRoot) : undefined;
+  // Loaded only when asked for: start-up time is most of a small CLI run.
+  const attribution = options.attribute ? await import('./process-attribution.ts') : undefined;
+  const scan = attribution?.startFdScan(options.procRoot);
   const { source, value: sockets } = await withFallback(
     chooseBackend(options.backend ?? 'auto', states),
     options.backend,
     (backend) => read(backend, states, options, skipped),
   );
-  if (options.attribute) {
-    await attributeSockets(sockets, {
+  if (attribution) {
+    await attribution.attributeSockets(sockets, {
       procRoot: options.procRoot,
       scan,
       heldSinceStates: options.heldSinceStates,
@@ -82,6 +82,7 @@ export async function takeStateCounts(
         const counts = await countProcStates({ ...options, skipped });
         for (let n = 1; n < counts.length; n++) states[STATE_BY_NUMBER[n]!] = counts[n]!;
       } else {
+        const { readSsSockets } = await import('./ss-reader.ts');
         for (const socket of await readSsSockets({ skipped, ssPath: options.ssPath }))
           states[socket.state] += 1;
       }
@@ -115,13 +116,16 @@ function chooseBackend(backend: SnapshotBackend, states: TcpState[] | undefined)
   return states !== undefined && states.length <= 4 ? 'ss' : 'proc';
 }
 
-function read(
+async function read(
   backend: 'proc' | 'ss',
   states: TcpState[] | undefined,
   options: SnapshotOptions,
   skipped: SkipCounts,
 ): Promise<TcpSocket[]> {
-  if (backend === 'ss') return readSsSockets({ states, skipped, ssPath: options.ssPath });
+  if (backend === 'ss') {
+    const { readSsSockets } = await import('./ss-reader.ts');
+    return readSsSockets({ states, skipped, ssPath: options.ssPath });
+  }
   return readProcSockets({
     procRoot: options.procRoot,
     blocking: options.blocking,

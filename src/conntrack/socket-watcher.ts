@@ -32,16 +32,22 @@ export class SocketWatcher {
   readonly #config: WatchConfig;
   readonly #hooks: SamplerHooks;
   readonly #procRoot: string | undefined;
+  readonly #ssPath: string | undefined;
   readonly #history: HistoryEntry[] = [];
   #latest: SocketSnapshot | undefined;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(config: WatchConfig, hooks: SamplerHooks, options: { procRoot?: string } = {}) {
+  constructor(
+    config: WatchConfig,
+    hooks: SamplerHooks,
+    options: { procRoot?: string; ssPath?: string } = {},
+  ) {
     this.#config = config;
     this.#hooks = hooks;
     this.#procRoot = options.procRoot;
+    this.#ssPath = options.ssPath;
   }
 
   get latest(): SocketSnapshot | undefined {
@@ -73,6 +79,7 @@ export class SocketWatcher {
         attribute: this.#config.attribute,
         heldSinceStates: ['CLOSE_WAIT'],
         procRoot: this.#procRoot,
+        ssPath: this.#ssPath,
       });
       await enrichForDiagnosis(snapshot, this.#procRoot, { attribute: this.#config.attribute });
       this.#record(snapshot);

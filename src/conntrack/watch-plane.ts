@@ -14,7 +14,7 @@ import { WatchMetrics } from './watch-metrics.ts';
 
 export function createWatchPlane(
   context: PlaneContext,
-  options: { procRoot?: string } = {},
+  options: { procRoot?: string; ssPath?: string } = {},
 ): Plane {
   const config = context.config.watch;
   const logger = context.logger.child({ plane: 'watch' });

@@ -1,0 +1,96 @@
+/**
+ * The watch plane in-process, on a real admin listener: a sampling failure is
+ * logged and counted and never crashes anything; history and metric labels
+ * stay bounded. (The happy path through a real `keepwire serve` lives in
+ * test/integration/close-wait-leak.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadConfig } from '../config/index.ts';
+import { Lifecycle } from '../lifecycle.ts';
+import { createHttpServer } from '../server/http-server.ts';
+import { createLogger, createRegistry } from '../telemetry/index.ts';
+import { SocketWatcher } from './socket-watcher.ts';
+import { createWatchPlane } from './watch-plane.ts';
+
+function context(env: NodeJS.ProcessEnv = {}) {
+  const config = loadConfig({ env: { KEEPWIRE_WATCH__INTERVAL_MS: '100', ...env } });
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  const logger = createLogger({ ...config.log, level: 'info' }, sink);
+  const registry = createRegistry({ processMetrics: false });
+  return { config, logger, registry, lifecycle: new Lifecycle(logger), lines };
+}
+
+test('a failing sample is logged and counted; routes answer 503 until a sample exists', async () => {
+  const ctx = context();
+  const plane = createWatchPlane(ctx, { procRoot: '/nonexistent', ssPath: '/nonexistent/ss' });
+  const app = createHttpServer({ logger: ctx.logger, ...ctx.config.admin });
+  plane.registerAdminRoutes!(app);
+  await app.ready();
+  await plane.start!();
+  await sleep(350);
+  const metrics = await ctx.registry.metrics();
+  const errors = Number(/^keepwire_watch_sample_errors_total (\d+)$/m.exec(metrics)?.[1]);
+  assert.ok(errors >= 2, `errors counted: ${errors}`);
+  assert.ok(ctx.lines.some((line) => line.includes('"code":"WATCH_SAMPLING_FAILED"')));
+  const sockets = await app.inject('/v1/sockets');
+  assert.equal(sockets.statusCode, 503);
+  assert.equal(sockets.json().error.code, 'WATCH_NO_SAMPLES');
+  assert.equal((await app.inject('/v1/sockets/findings')).json().error.code, 'WATCH_NO_SAMPLES');
+  await ctx.lifecycle.shutdown('test');
+  const after = Number(
+    /^keepwire_watch_sample_errors_total (\d+)$/m.exec(await ctx.registry.metrics())?.[1],
+  );
+  await sleep(250);
+  const later = Number(
+    /^keepwire_watch_sample_errors_total (\d+)$/m.exec(await ctx.registry.metrics())?.[1],
+  );
+  assert.equal(later, after, 'the timer stopped at shutdown');
+  await app.close();
+});
+
+test('history keeps historySamples samples; every state has a gauge', async () => {
+  const ctx = context({ KEEPWIRE_WATCH__HISTORY_SAMPLES: '2', KEEPWIRE_WATCH__ATTRIBUTE: 'false' });
+  let samples = 0;
+  const watcher = new SocketWatcher(ctx.config.watch, {
+    onSample: () => {
+      samples += 1;
+    },
+    onError: (error) => assert.fail(error),
+  });
+  for (let i = 0; i < 3; i++) await watcher.sample();
+  assert.equal(samples, 3);
+  assert.equal(watcher.history.length, 2);
+  assert.ok(watcher.latest!.sockets.length > 0);
+  assert.equal(watcher.latest!.attributed, false);
+  const { findings, samples: kept } = await watcher.findings();
+  assert.equal(kept, 2);
+  assert.ok(Array.isArray(findings));
+
+  const plane = createWatchPlane(ctx);
+  const app = createHttpServer({ logger: ctx.logger, ...ctx.config.admin });
+  plane.registerAdminRoutes!(app);
+  await plane.start!();
+  await sleep(300);
+  const metrics = await ctx.registry.metrics();
+  assert.equal(metrics.match(/^keepwire_tcp_sockets\{state="[A-Z_0-9]+"\} \d+$/gm)?.length, 11);
+  const bad = await app.inject('/v1/sockets?by=user');
+  assert.equal(bad.statusCode, 400);
+  assert.match(
+    bad.json().error.message,
+    /query "by" must be one of process, remote, local-port, state/,
+  );
+  const summary = await app.inject('/v1/sockets?by=local-port&top=1');
+  assert.equal(summary.statusCode, 200);
+  assert.equal(summary.json().groups.length, 1);
+  await ctx.lifecycle.shutdown('test');
+  await app.close();
+});
