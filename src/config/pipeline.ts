@@ -88,7 +88,7 @@ export function withEventsListen<T extends { readonly pipeline: PipelineConfig }
 ): T {
   if (!config.pipeline.enabled) return config;
   const source = config.pipeline.sources.events;
-  if (!source || source.type !== 'http') {
+  if (source?.type !== 'http') {
     throw new UsageError(
       '--events sets the listen address of the http source named "events", and there is none',
     );
