@@ -16,7 +16,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { takeSnapshot } from '../src/conntrack/snapshot.ts';
+import { takeSnapshot, takeStateCounts } from '../src/conntrack/snapshot.ts';
 
 const { values } = parseArgs({
   options: {
@@ -164,16 +164,20 @@ try {
       process.stderr.write(`   ${question}: ${rows.at(-1)!.slice(2).join('  ')}\n`);
     }
     // In-process: which backend answers each question faster.
-    const procAll = await timeInProcess(() => takeSnapshot({ backend: 'proc' }));
+    const procAll = await timeInProcess(() => takeSnapshot({ backend: 'proc', blocking: true }));
+    const procAsync = await timeInProcess(() => takeSnapshot({ backend: 'proc' }));
+    const counts = await timeInProcess(() => takeStateCounts({ backend: 'proc', blocking: true }));
     const ssAll = await timeInProcess(() => takeSnapshot({ backend: 'ss' }));
     const procCw = await timeInProcess(() =>
-      takeSnapshot({ backend: 'proc', states: ['CLOSE_WAIT'] }),
+      takeSnapshot({ backend: 'proc', blocking: true, states: ['CLOSE_WAIT'] }),
     );
     const ssCw = await timeInProcess(() => takeSnapshot({ backend: 'ss', states: ['CLOSE_WAIT'] }));
-    const procAttr = await timeInProcess(() => takeSnapshot({ backend: 'proc', attribute: true }));
+    const procAttr = await timeInProcess(() =>
+      takeSnapshot({ backend: 'proc', blocking: true, attribute: true }),
+    );
     rows.push([
       String(total),
-      'backend: all (proc | ss)',
+      'in-process: all (proc | ss)',
       fmt(procAll),
       '',
       fmt(ssAll),
@@ -184,7 +188,7 @@ try {
     ]);
     rows.push([
       String(total),
-      'backend: close-wait (proc | ss)',
+      'in-process: close-wait (proc | ss)',
       fmt(procCw),
       '',
       fmt(ssCw),
@@ -193,9 +197,13 @@ try {
       '',
       '',
     ]);
+    const inProcess = (label: string, ms: number) =>
+      rows.push([String(total), label, fmt(ms), '', '', '', '', '', '']);
+    inProcess('in-process: proc, async reads', procAsync);
+    inProcess('in-process: state counts only', counts);
     rows.push([
       String(total),
-      'backend: proc + attribution',
+      'in-process: proc + attribution',
       fmt(procAttr),
       '',
       '',

@@ -1,6 +1,8 @@
 /**
- * The watch plane's public surface. Other planes and the CLI use only these;
- * every result is plain JSON-serialisable data, identical to the CLI's --json.
+ * The watch plane's public surface. Other planes use only these; every result
+ * is plain JSON-serialisable data, identical to the CLI's --json. (The CLI
+ * imports the modules behind them directly, so a `keepwire sockets` run never
+ * loads prom-client or fastify, which this file pulls in with the plane.)
  */
 export { type DiagnoseOptions, type Diagnosis, diagnose } from './diagnose.ts';
 export type {
@@ -11,7 +13,12 @@ export type {
   SynBacklogPressure,
   TimeWaitPressure,
 } from './findings.ts';
-export { type SnapshotOptions, takeSnapshot } from './snapshot.ts';
+export {
+  type SnapshotOptions,
+  type StateCounts,
+  takeSnapshot,
+  takeStateCounts,
+} from './snapshot.ts';
 export type { SkipCounts, SocketSnapshot, TcpSocket } from './socket.ts';
 export {
   GROUP_KEYS,
@@ -19,6 +26,7 @@ export {
   type SocketGroup,
   type SocketSummary,
   type SummaryOptions,
+  summarizeCounts,
   summarizeSnapshot,
 } from './summary.ts';
 export type { CheckStatus, SysctlAudit, SysctlCheck } from './sysctl-audit.ts';
