@@ -37,6 +37,26 @@ describe('SinkPool against nginx', () => {
     await pool.close();
   });
 
+  test('nginx restarted 5 times between bursts: every request delivered, no CLOSE-WAIT', async () => {
+    const server = await nginx({});
+    const pool = testPool(server.url, { connections: 4 });
+    for (let restart = 0; restart < 5; restart += 1) {
+      const statuses = await Promise.all(Array.from({ length: 8 }, () => post(pool)));
+      assert.deepEqual(new Set(statuses), new Set([204]));
+      await server.restart();
+    }
+    assert.equal(await post(pool), 204);
+    await sleep(300);
+    assert.deepEqual(ownSockets('close-wait', server.port), []);
+    assert.equal(server.accessLog().length, 41);
+    const ledger = pool.ledger.snapshot();
+    assert.equal(ledger.closed.error, 0);
+    // nginx numbers connections afresh after each restart: bound ours instead.
+    assert.ok(ledger.opened >= 6 && ledger.opened <= 6 * 4, `opened ${ledger.opened}`);
+    assert.equal(ledger.closed.peer_closed, ledger.opened - ledger.open);
+    await pool.close();
+  });
+
   test('learns Keep-Alive: timeout=N and closes first, N minus the margin', async () => {
     const server = await nginx({ keepaliveTimeout: '2s 2s' });
     const pool = testPool(server.url, { connections: 1, hintMarginMs: 500, idleTimeoutMs: 60_000 });

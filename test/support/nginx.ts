@@ -33,14 +33,12 @@ export interface AccessLogLine {
 export class Nginx {
   readonly prefix: string;
   readonly port: number;
-  readonly #process: ChildProcess;
-  readonly #exited: Promise<void>;
+  #process: ChildProcess | undefined;
+  #exited: Promise<void> = Promise.resolve();
 
-  private constructor(prefix: string, port: number, child: ChildProcess) {
+  private constructor(prefix: string, port: number) {
     this.prefix = prefix;
     this.port = port;
-    this.#process = child;
-    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
   }
 
   static async start(options: NginxOptions = {}): Promise<Nginx> {
@@ -48,6 +46,13 @@ export class Nginx {
     for (const dir of ['logs', 'tmp']) mkdirSync(join(prefix, dir));
     const port = await freePort();
     writeFileSync(join(prefix, 'nginx.conf'), config(prefix, port, options));
+    const nginx = new Nginx(prefix, port);
+    await nginx.#spawn();
+    return nginx;
+  }
+
+  async #spawn(): Promise<void> {
+    const prefix = this.prefix;
     const child = spawn(
       'nginx',
       [
@@ -64,24 +69,31 @@ export class Nginx {
     child.stderr?.on('data', (chunk) => {
       stderr += chunk;
     });
-    const nginx = new Nginx(prefix, port, child);
+    this.#process = child;
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + 5_000;
-    while (!(await canConnect(port))) {
+    while (!(await canConnect(this.port))) {
       if (child.exitCode !== null || Date.now() > deadline) {
-        await nginx.stop();
+        await this.stop();
         throw new Error(`nginx did not start: ${stderr}${readOr(join(prefix, 'error.log'))}`);
       }
       await sleep(20);
     }
-    return nginx;
+  }
+
+  /** Fast shutdown, then a new master on the same port, config and logs (a collector restart). */
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.#spawn();
   }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The master's pid. */
   get pid(): number {
-    return this.#process.pid!;
+    return this.#process!.pid!;
   }
 
   /** The pids of the current worker processes (children of the master). */
@@ -93,7 +105,7 @@ export class Nginx {
   /** Graceful reload (SIGHUP): new workers start, old ones close idle connections and exit. */
   async reload(): Promise<void> {
     const before = this.workerPids();
-    this.#process.kill('SIGHUP');
+    this.#process!.kill('SIGHUP');
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       const now = this.workerPids();
@@ -104,9 +116,10 @@ export class Nginx {
 
   /** Fast shutdown (SIGTERM): nginx closes every connection, idle ones included. */
   async stop(): Promise<void> {
-    if (this.#process.exitCode === null && this.#process.signalCode === null) {
-      this.#process.kill('SIGTERM');
-      const timer = setTimeout(() => this.#process.kill('SIGKILL'), 5_000);
+    const child = this.#process;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await this.#exited;
       clearTimeout(timer);
     }
@@ -122,7 +135,7 @@ export class Nginx {
       });
   }
 
-  /** Distinct TCP connections that carried at least one request. */
+  /** Distinct TCP connections that carried at least one request (since the last restart: nginx numbers them per master). */
   connectionCount(): number {
     return new Set(this.accessLog().map((line) => line.connection)).size;
   }
