@@ -69,7 +69,12 @@ const server = spawn(
   process.execPath,
   [CLI, 'serve', '--data-dir', dataDir, '--admin', '127.0.0.1:0', '--agents', '127.0.0.1:0'],
   {
-    env: { ...process.env, KEEPWIRE_WATCH__ENABLED: 'false', KEEPWIRE_LOG__LEVEL: 'warn' },
+    env: {
+      ...process.env,
+      KEEPWIRE_WATCH__ENABLED: 'false',
+      KEEPWIRE_PIPELINE__ENABLED: 'false',
+      KEEPWIRE_LOG__LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 );

@@ -18,7 +18,11 @@ let socketPath: string;
 before(async () => {
   server = await startServe({
     args: ['--agents', '127.0.0.1:0'],
-    env: { KEEPWIRE_CONTROL__SWEEP_INTERVAL_MS: '200', KEEPWIRE_WATCH__ENABLED: 'false' },
+    env: {
+      KEEPWIRE_CONTROL__SWEEP_INTERVAL_MS: '200',
+      KEEPWIRE_WATCH__ENABLED: 'false',
+      KEEPWIRE_PIPELINE__ENABLED: 'false',
+    },
   });
   socketPath = join(server.dataDir, 'keepwire.sock');
   const deadline = Date.now() + 10_000;

@@ -13,7 +13,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { unixRequest } from '../support/control-harness.ts';
 import { CLI, makeDataDir, type ServeProcess, startServe } from '../support/keepwire-process.ts';
 
-const ENV = { KEEPWIRE_CONTROL__SWEEP_INTERVAL_MS: '200', KEEPWIRE_WATCH__ENABLED: 'false' };
+const ENV = {
+  KEEPWIRE_CONTROL__SWEEP_INTERVAL_MS: '200',
+  KEEPWIRE_WATCH__ENABLED: 'false',
+  KEEPWIRE_PIPELINE__ENABLED: 'false',
+};
 
 async function waitForFile(path: string): Promise<void> {
   const deadline = Date.now() + 15_000;

@@ -196,3 +196,37 @@ test('SSE: each command is an event with its id; a new stream replaces the old o
     'the stream to go',
   );
 });
+
+test('group membership routes, and the byte budget of one response', async () => {
+  const small = await startControl({ 'agents.maxResponseBytes': 1024 });
+  try {
+    const agent = await small.enrol('budget');
+    assert.equal((await small.admin('PUT', `/v1/groups/ops/members/${agent.id}`)).status, 204);
+    assert.deepEqual((await small.admin('GET', '/v1/groups/ops/members')).body.members, [agent.id]);
+    assert.equal(
+      (await small.admin('PUT', '/v1/groups/ops/members/nobody')).body.error.code,
+      'CTRL_AGENT_NOT_FOUND',
+    );
+    const echo = 'x'.repeat(250);
+    const commands = Array.from({ length: 5 }, () => ({
+      target: { type: 'group', id: 'ops' },
+      action: { name: 'ping', args: { echo } },
+    }));
+    assert.equal((await small.admin('POST', '/v1/commands', { commands })).status, 201);
+    const sizes: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const poll = await small.agent(agent.token, 'GET', '/v1/commands?waitS=0');
+      if (poll.status === 204) break;
+      sizes.push(poll.body.commands.length);
+    }
+    assert.deepEqual(sizes, [2, 2, 1], 'about 450 bytes each: two fit in 1024');
+    assert.equal((await small.admin('DELETE', `/v1/groups/ops/members/${agent.id}`)).status, 204);
+    assert.equal((await small.admin('DELETE', `/v1/groups/ops/members/${agent.id}`)).status, 404);
+    assert.equal(
+      (await small.admin('POST', '/v1/commands', commands[0])).body.error.code,
+      'CTRL_GROUP_EMPTY',
+    );
+  } finally {
+    await small.stop();
+  }
+});

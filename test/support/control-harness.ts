@@ -80,6 +80,7 @@ export async function startControl(
       'admin.listen': '127.0.0.1:0',
       'agents.listen': '127.0.0.1:0',
       'watch.enabled': false,
+      'pipeline.enabled': false,
       ...overrides,
     },
   });
