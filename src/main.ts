@@ -47,7 +47,13 @@ export async function serve(config: Readonly<Config>, logger?: Logger): Promise<
     typeof bound === 'object' && bound !== null
       ? { host: bound.address, port: bound.port }
       : config.admin.listen;
-  for (const plane of planes) await plane.start?.();
+  try {
+    for (const plane of planes) await plane.start?.();
+  } catch (error) {
+    // Close what did start (listeners, stores) so the process can exit with the error.
+    await lifecycle.shutdown('a plane failed to start');
+    throw error;
+  }
   // Written last: the address file tells scripts and tests that every plane is up.
   const addrFile = writeAddressFile(config.dataDir, 'admin', address);
   log.info({ admin: address, addrFile }, 'admin listener ready');

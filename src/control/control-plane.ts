@@ -89,39 +89,9 @@ export function createControlPlane(
         now,
         throttle: new AuthThrottle({ maxDelayMs: config.agents.authFailureMaxDelayMs, now }),
       });
-      await agents.listen({ host: config.agents.listen.host, port: config.agents.listen.port });
-      const bound = agents.server.address();
-      const address =
-        typeof bound === 'object' && bound !== null
-          ? { host: bound.address, port: bound.port }
-          : config.agents.listen;
-      writeAddressFile(config.dataDir, 'agents', address);
-      logger.info(
-        { agents: formatListen(address), tls: config.agents.tls !== undefined },
-        'agents listener ready',
-      );
-
-      let unix: FastifyInstance | undefined;
-      if (config.socket.enabled) {
-        unix = createUnixServer(config.socket, logger);
-        registerManagementRoutes(unix, management);
-        registerComponentRoutes(unix, {
-          service,
-          registry,
-          delivery,
-          defaultWaitS: config.agents.defaultWaitS,
-          maxWaitS: config.agents.maxWaitS,
-        });
-        await listenUnix(unix, socketPath);
-        logger.info({ socket: socketPath }, 'unix socket ready');
-      }
-
-      sweep = setInterval(() => {
-        registry.sweep();
-        service.expire().catch((error) => logError(error, 'expiring commands'));
-      }, config.control.sweepIntervalMs);
-      sweep.unref();
-
+      const unix = config.socket.enabled ? createUnixServer(config.socket, logger) : undefined;
+      let isSocketOurs = false;
+      // Registered before listening, so a failed start still closes what did open.
       lifecycle.onShutdown('accept', 'command listeners', async () => {
         clearInterval(sweep);
         registry.closeAll();
@@ -134,8 +104,40 @@ export function createControlPlane(
         }, 1_000);
         await closing;
         clearTimeout(grace);
-        if (unix) unlinkSocket(socketPath);
+        if (isSocketOurs) unlinkSocket(socketPath);
       });
+
+      await agents.listen({ host: config.agents.listen.host, port: config.agents.listen.port });
+      const bound = agents.server.address();
+      const address =
+        typeof bound === 'object' && bound !== null
+          ? { host: bound.address, port: bound.port }
+          : config.agents.listen;
+      writeAddressFile(config.dataDir, 'agents', address);
+      logger.info(
+        { agents: formatListen(address), tls: config.agents.tls !== undefined },
+        'agents listener ready',
+      );
+
+      if (unix) {
+        registerManagementRoutes(unix, management);
+        registerComponentRoutes(unix, {
+          service,
+          registry,
+          delivery,
+          defaultWaitS: config.agents.defaultWaitS,
+          maxWaitS: config.agents.maxWaitS,
+        });
+        await listenUnix(unix, socketPath);
+        isSocketOurs = true;
+        logger.info({ socket: socketPath }, 'unix socket ready');
+      }
+
+      sweep = setInterval(() => {
+        registry.sweep();
+        service.expire().catch((error) => logError(error, 'expiring commands'));
+      }, config.control.sweepIntervalMs);
+      sweep.unref();
     },
   };
 }

@@ -74,10 +74,12 @@ export class InvalidArgsError extends KeepwireError {
 
 /** The Unix socket path is held by a running server. */
 export class SocketInUseError extends KeepwireError {
-  constructor(path: string) {
+  constructor(path: string, isSocket = true) {
     super(
       'CTRL_SOCKET_IN_USE',
-      `another process is listening on ${path}; stop it or set socket.path (--socket) to another path`,
+      isSocket
+        ? `another process is listening on ${path}; stop it or set socket.path (--socket) to another path`
+        : `${path} exists and is not a socket; remove it or set socket.path (--socket) to another path`,
     );
   }
 }

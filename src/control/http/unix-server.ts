@@ -56,7 +56,7 @@ async function removeStaleSocket(path: string): Promise<void> {
   } catch {
     return;
   }
-  if (!isSocket) throw new SocketInUseError(path);
+  if (!isSocket) throw new SocketInUseError(path, false);
   const isAlive = await new Promise<boolean>((resolve) => {
     const probe = connect(path);
     probe.once('connect', () => {
