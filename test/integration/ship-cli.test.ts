@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { stringify } from 'yaml';
 import { startCountingServer } from '../support/counting-server.ts';
 import { CLI, makeDataDir, runCli } from '../support/keepwire-process.ts';
 import { seqLines, waitFor } from '../support/ship-serve.ts';
@@ -107,6 +108,33 @@ test('ship: standard input keeps the run open; an interrupted run resumes from i
   } finally {
     await collector.close();
   }
+});
+
+test('ship: --config takes the sink from a configuration file (--sink NAME)', async () => {
+  const dataDir = makeDataDir('kw-ship-config-');
+  const config = join(dataDir, 'keepwire.yaml');
+  const out = join(dataDir, 'shipped.ndjson');
+  writeFileSync(
+    config,
+    stringify({
+      pipeline: {
+        sources: { events: { type: 'http' } },
+        sinks: { archive: { type: 'file', path: out }, drop: { type: 'blackhole' } },
+        routes: { events: ['archive'] },
+      },
+    }),
+  );
+  const ambiguous = await runCli(['ship', '--config', config], { input: seqLines(0, 5) });
+  assert.equal(ambiguous.code, 2);
+  assert.match(ambiguous.stderr, /--sink NAME.*archive, drop/);
+  const result = await runCli(
+    ['ship', '--config', config, '--sink', 'archive', '--data-dir', dataDir],
+    {
+      input: seqLines(0, 5),
+    },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 5);
 });
 
 test('ship: usage errors exit 2 and --help teaches with examples', async () => {
