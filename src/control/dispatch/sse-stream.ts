@@ -116,7 +116,12 @@ export class SseStream implements Waiter {
     if (this.#isClosed) return;
     this.#finish();
     if (reason !== 'gone' && !this.#res.destroyed) {
-      this.#res.end(`: closed (${reason})\n\n`);
+      // At shutdown the connection goes too: a keep-alive socket that turns idle
+      // after the listener began closing would otherwise wait out its timeout.
+      const socket = this.#req.socket;
+      this.#res.end(`: closed (${reason})\n\n`, () => {
+        if (reason === 'shutdown') socket.end();
+      });
     }
   }
 
