@@ -5,8 +5,7 @@
  * waited out. Invalid and oversized lines are counted through `onReject`.
  */
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ShipBufferFullError } from '../errors.ts';
+import { appendWaiting } from './append-waiting.ts';
 import { type LineReject, LineSplitter } from './line-splitter.ts';
 import type { AppendRecords } from './source.ts';
 
@@ -32,7 +31,7 @@ export async function readStreamInto(
     const before = previous;
     const current = (async () => {
       await before;
-      if (records.length > 0) await appendWaiting(records, options);
+      if (records.length > 0) await appendWaiting(options.append, records, options.signal);
       events += records.length;
       options.onAppended?.(records.length, inputBytes);
     })();
@@ -47,16 +46,4 @@ export async function readStreamInto(
   await appendInTurn(splitter.end(), 0);
   await previous;
   return events;
-}
-
-async function appendWaiting(records: Buffer[], options: StreamInputOptions): Promise<void> {
-  for (;;) {
-    try {
-      await options.append(records);
-      return;
-    } catch (error) {
-      if (!(error instanceof ShipBufferFullError)) throw error;
-      await sleep(error.retryAfterMs, undefined, { signal: options.signal });
-    }
-  }
 }

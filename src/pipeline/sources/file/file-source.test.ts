@@ -80,3 +80,25 @@ test('readFrom end skips what a file held before the first start', async () => {
   assert.deepEqual(await take(buffer, 1), [3]);
   await source.stop();
 });
+
+test('a full buffer pauses the file; nothing is skipped once there is room', async () => {
+  const dir = makeDataDir('kw-tail-');
+  writeFileSync(join(dir, 'big.log'), lines(1, 2, 3, 4, 5, 6, 7));
+  const buffer = new MemoryBuffer({ maxEvents: 2, retryAfterMs: 20 });
+  const source = new FileSource({
+    name: 'tail',
+    config: fileSourceSchema.parse({
+      type: 'file',
+      include: [join(dir, '*.log')],
+      pollIntervalMs: 20,
+      readChunkBytes: 64,
+    }),
+    checkpointPath: join(dir, 'checkpoints', 'tail.json'),
+    logger: createLogger({ level: 'silent' }),
+    metrics: new PipelineMetrics(createRegistry({ processMetrics: false })),
+    append: (records) => buffer.append(records),
+  });
+  await source.start();
+  assert.deepEqual(await take(buffer, 7), [1, 2, 3, 4, 5, 6, 7]);
+  await source.stop();
+});

@@ -8,10 +8,9 @@
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../telemetry/index.ts';
-import { ShipBufferFullError } from '../../errors.ts';
 import type { PipelineMetrics } from '../../pipeline-metrics.ts';
+import { appendWaiting } from '../append-waiting.ts';
 import { LineSplitter } from '../line-splitter.ts';
 import type { AppendRecords, Source } from '../source.ts';
 
@@ -79,20 +78,13 @@ export class UnixSource implements Source {
   /** Appends, waiting out a full buffer; rejects only when the source stops. */
   async #deliver(records: Buffer[]): Promise<void> {
     const { name, metrics } = this.#options;
-    for (;;) {
-      try {
-        await this.#options.append(records);
-        let bytes = 0;
-        for (const record of records) bytes += record.length;
-        metrics.received.inc({ source: name }, records.length);
-        metrics.receivedBytes.inc({ source: name }, bytes);
-        return;
-      } catch (error) {
-        if (!(error instanceof ShipBufferFullError) || this.#stopping.signal.aborted) throw error;
-        metrics.rejected.inc({ source: name, reason: 'buffer_full' });
-        await sleep(error.retryAfterMs, undefined, { signal: this.#stopping.signal });
-      }
-    }
+    await appendWaiting(this.#options.append, records, this.#stopping.signal, () =>
+      metrics.rejected.inc({ source: name, reason: 'buffer_full' }),
+    );
+    let bytes = 0;
+    for (const record of records) bytes += record.length;
+    metrics.received.inc({ source: name }, records.length);
+    metrics.receivedBytes.inc({ source: name }, bytes);
   }
 
   async stop(): Promise<void> {

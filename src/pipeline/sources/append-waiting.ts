@@ -1,0 +1,30 @@
+/**
+ * Appends for sources that can wait (unix, file, standard input): a full
+ * buffer (`whenFull: block`) is waited out for its Retry-After instead of
+ * refusing. After a refusal the append is split in halves, so a chunk holding
+ * more events than the buffer can ever take still goes through, piece by
+ * piece. Rejects only on other errors, or with the signal's reason.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ShipBufferFullError } from '../errors.ts';
+import type { AppendRecords } from './source.ts';
+
+export async function appendWaiting(
+  append: AppendRecords,
+  records: readonly Buffer[],
+  signal: AbortSignal | undefined,
+  onFull?: () => void,
+): Promise<void> {
+  try {
+    await append(records);
+    return;
+  } catch (error) {
+    if (!(error instanceof ShipBufferFullError)) throw error;
+    onFull?.();
+    await sleep(error.retryAfterMs, undefined, { signal });
+  }
+  if (records.length === 1) return appendWaiting(append, records, signal, onFull);
+  const half = records.length >> 1;
+  await appendWaiting(append, records.slice(0, half), signal, onFull);
+  await appendWaiting(append, records.slice(half), signal, onFull);
+}
