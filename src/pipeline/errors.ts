@@ -54,6 +54,18 @@ export class ShipBufferFullError extends KeepwireError {
 }
 
 /**
+ * An append larger than the buffer can ever hold (its frames above a disk
+ * buffer's `maxSizeBytes`, or more events than a memory buffer's
+ * `maxEvents`) under `whenFull: block`: retrying cannot help, so the http
+ * source answers 413; waiting sources split the append instead.
+ */
+export class ShipAppendTooLargeError extends KeepwireError {
+  constructor(message: string) {
+    super('SHIP_APPEND_TOO_LARGE', message, { status: 413 });
+  }
+}
+
+/**
  * Events a source could not parse: invalid JSON (the message names the
  * line), binary data, a damaged gzip body. Nothing of the request was kept.
  */

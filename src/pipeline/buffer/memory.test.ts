@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ShipBufferFullError } from '../errors.ts';
+import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
 import { MemoryBuffer } from './memory.ts';
 
 const limits = { maxEvents: 2, maxBytes: 1024, lingerMs: 0 };
@@ -74,4 +74,31 @@ test('when full: block rejects with Retry-After, drops are counted', async () =>
   await newest.append(records('a', 'b', 'c'));
   assert.deepEqual((await newest.read(limits, signal)).records.map(String), ['a', 'b']);
   assert.deepEqual(drops, ['1 buffer_full_oldest', '1 buffer_full_newest']);
+});
+
+test('readers woken together: the ones left without records wait again, none gets an empty batch', async () => {
+  const buffer = new MemoryBuffer({ maxEvents: 10 });
+  const signal = AbortSignal.timeout(10_000);
+  const first = buffer.read(limits, signal);
+  const second = buffer.read(limits, signal);
+  await buffer.append(records('a'));
+  const settled: string[][] = [];
+  for (const reading of [first, second]) {
+    void reading.then((batch) => settled.push(batch.records.map(String)));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(settled, [['a']]);
+  await buffer.append(records('b'));
+  await Promise.all([first, second]);
+  assert.deepEqual(settled, [['a'], ['b']]);
+});
+
+test('an append of more events than the buffer can ever hold is refused as too large, not full', async () => {
+  const buffer = new MemoryBuffer({ maxEvents: 2 });
+  await assert.rejects(buffer.append(records('a', 'b', 'c')), (error: unknown) => {
+    assert.ok(error instanceof ShipAppendTooLargeError);
+    assert.equal(error.status, 413);
+    assert.match(error.message, /split the request.*maxEvents/);
+    return true;
+  });
 });

@@ -8,7 +8,7 @@
  * ShipBufferFullError), or drops the oldest unread or the newest records,
  * counted through `onDrop`.
  */
-import { ShipBufferFullError } from '../errors.ts';
+import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from './buffer.ts';
 import { ReadWaiter } from './read-waiter.ts';
 
@@ -62,6 +62,11 @@ export class MemoryBuffer implements EventBuffer {
     let accepted: readonly Buffer[] = records;
     const room = this.#maxEvents - this.#pendingEvents;
     if (records.length > room) {
+      if (this.#whenFull === 'block' && records.length > this.#maxEvents) {
+        throw new ShipAppendTooLargeError(
+          `${records.length} events are more than the memory buffer can ever hold (maxEvents ${this.#maxEvents}); split the request into smaller ones, or raise the buffer's maxEvents`,
+        );
+      }
       if (this.#whenFull === 'block') {
         throw new ShipBufferFullError(
           `memory buffer full (${this.#pendingEvents} of ${this.#maxEvents} events pending)`,
@@ -110,13 +115,17 @@ export class MemoryBuffer implements EventBuffer {
   }
 
   async read(limits: ReadLimits, signal: AbortSignal): Promise<ReadBatch> {
-    await this.#waiter.waitFor(
-      () => this.#unreadHead < this.#unread.length,
-      limits,
-      signal,
-      () => this.#isFull(limits),
-    );
-    if (this.#isClosed) throw new Error('buffer is closed');
+    // Readers woken together all pass the wait; the ones that come after the
+    // winner took everything wait again instead of returning an empty batch.
+    do {
+      await this.#waiter.waitFor(
+        () => this.#unreadHead < this.#unread.length,
+        limits,
+        signal,
+        () => this.#isFull(limits),
+      );
+      if (this.#isClosed) throw new Error('buffer is closed');
+    } while (this.#unreadHead >= this.#unread.length);
     const records: Buffer[] = [];
     let bytes = 0;
     while (this.#unreadHead < this.#unread.length && records.length < limits.maxEvents) {

@@ -6,7 +6,7 @@
  * piece. Rejects only on other errors, or with the signal's reason.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ShipBufferFullError } from '../errors.ts';
+import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
 import type { AppendRecords } from './source.ts';
 
 export async function appendWaiting(
@@ -19,6 +19,14 @@ export async function appendWaiting(
     await append(records);
     return;
   } catch (error) {
+    // More than the buffer can ever hold: split at once (one event alone
+    // that can never fit is an error for the caller).
+    if (error instanceof ShipAppendTooLargeError && records.length > 1) {
+      const half = records.length >> 1;
+      await appendWaiting(append, records.slice(0, half), signal, onFull);
+      await appendWaiting(append, records.slice(half), signal, onFull);
+      return;
+    }
     if (!(error instanceof ShipBufferFullError)) throw error;
     onFull?.();
     await sleep(error.retryAfterMs, undefined, { signal });

@@ -32,7 +32,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { BadRequestError } from '../../../errors.ts';
-import { ShipBufferFullError } from '../../errors.ts';
+import { ShipAppendTooLargeError, ShipBufferFullError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
 import { type Cursor, Ledger, syncDirectory } from './ledger.ts';
@@ -177,6 +177,11 @@ export class DiskBuffer implements EventBuffer {
   /** The records of this append that fit, after applying `whenFull`. */
   #makeRoom(records: readonly Buffer[], total: number): readonly Buffer[] {
     const { whenFull, maxSizeBytes } = this.#options;
+    if (whenFull === 'block' && total > maxSizeBytes) {
+      throw new ShipAppendTooLargeError(
+        `${records.length} events (${total} bytes framed) are more than disk buffer ${this.#options.dir} can ever hold (maxSizeBytes ${maxSizeBytes}); split the request into smaller ones, or raise the buffer's maxSizeBytes`,
+      );
+    }
     if (whenFull === 'block') {
       throw new ShipBufferFullError(
         `disk buffer ${this.#options.dir} is full (${this.#usedBytes} of ${maxSizeBytes} bytes); the sink is not keeping up`,

@@ -133,6 +133,42 @@ test('a full buffer answers 503 with Retry-After; what was accepted is kept', as
   await drain();
 });
 
+test('a request larger than the buffer can ever hold gets 413 (split it), every time', async () => {
+  const small = await DiskBuffer.open({
+    dir: join(makeDataDir('kw-httpsrc-small-'), 'b'),
+    maxSizeBytes: 4096,
+    fsync: 'never',
+    whenFull: 'block',
+  });
+  const tight = new HttpSource({
+    name: 'tight',
+    config: httpSourceSchema.parse({ type: 'http', listen: '127.0.0.1:0' }),
+    logger: createLogger({ level: 'silent' }),
+    metrics: new PipelineMetrics(createRegistry({ processMetrics: false })),
+    append: (records) => small.append(records),
+  });
+  const { port } = await tight.start();
+  try {
+    const body = `{"pad":"${'p'.repeat(900)}"}\n`.repeat(6);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const response = await fetch(`http://127.0.0.1:${port}/v1/events`, { method: 'POST', body });
+      const json = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(response.status, 413);
+      assert.equal(json.error.code, 'SHIP_APPEND_TOO_LARGE');
+      assert.match(json.error.message, /split the request.*maxSizeBytes/);
+    }
+    assert.equal(small.pendingEvents, 0);
+    const fits = await fetch(`http://127.0.0.1:${port}/v1/events`, {
+      method: 'POST',
+      body: body.slice(0, body.length / 2),
+    });
+    assert.equal(fits.status, 200);
+  } finally {
+    await tight.stop();
+    await small.close();
+  }
+});
+
 test('with a token configured, requests without it get 401', async () => {
   const config = httpSourceSchema.parse({
     type: 'http',

@@ -4,7 +4,8 @@
  * writer: one JSON record per request with `ModSec-*` headers, also
  * recognised on /v1/events by those headers). It answers only once the
  * events are durable in every routed buffer; a full buffer under
- * `whenFull: block` gives 503 with Retry-After and nothing is kept.
+ * `whenFull: block` gives 503 with Retry-After and nothing is kept; a
+ * request larger than the buffer can ever hold gives 413 (split it).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTokenMatch, parseBearer } from '../../../auth/token.ts';
