@@ -22,3 +22,22 @@ test('crc32c over a range and continued across chunks equals the whole', () => {
   const framed = Buffer.concat([Buffer.from('xx'), bytes, Buffer.from('yy')]);
   assert.equal(crc32c(framed, 2, 2 + bytes.length), whole);
 });
+
+test('crc32c agrees with the bit-by-bit definition on every length and offset mix', () => {
+  const bitwise = (bytes: Uint8Array): number => {
+    let crc = 0xffffffff;
+    for (const byte of bytes) {
+      crc ^= byte;
+      for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+    }
+    return ~crc >>> 0;
+  };
+  const data = Buffer.from(Array.from({ length: 600 }, (_, i) => (i * 7919 + 13) & 0xff));
+  for (let length = 0; length <= 70; length++) {
+    for (const offset of [0, 1, 3, 17]) {
+      const slice = data.subarray(offset, offset + length);
+      assert.equal(crc32c(data, offset, offset + length), bitwise(slice));
+    }
+  }
+  assert.equal(crc32c(data, 5, 600), bitwise(data.subarray(5)));
+});
