@@ -146,3 +146,28 @@ test('ship: usage errors exit 2 and --help teaches with examples', async () => {
   assert.match(help.stdout, /Examples:/);
   assert.match(help.stdout, /--batch-max-bytes/);
 });
+
+test('ship: lines that are not object-shaped UTF-8 are skipped and counted; --validate-json checks the JSON too', async () => {
+  const collector = await startCountingServer({ parse: false, countSeq: false });
+  const dir = makeDataDir('kw-ship-invalid-');
+  try {
+    const path = join(dir, 'mixed.ndjson');
+    writeFileSync(
+      path,
+      Buffer.concat([
+        Buffer.from('{"a":1}\nnot json\n  {"b":2}  \n{"cut":\n{"bad" 1}\n'),
+        Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]),
+      ]),
+    );
+    const shape = await runCli(['ship', path, '--to', collector.url, '--json']);
+    assert.equal(shape.code, 1, 'skipped lines make the exit status 1');
+    assert.equal(JSON.parse(shape.stdout).eventsRejectedAtInput, 3);
+    assert.equal(collector.events, 3, '{"a":1}, {"b":2} and the shaped {"bad" 1}');
+    assert.match(shape.stderr, /skipped 3 input line\(s\)/);
+    const strict = await runCli(['ship', path, '--to', collector.url, '--validate-json', '--json']);
+    assert.equal(JSON.parse(strict.stdout).eventsRejectedAtInput, 4);
+    assert.equal(collector.events, 5);
+  } finally {
+    await collector.close();
+  }
+});

@@ -11,9 +11,13 @@ const NEWLINE = 0x0a;
 
 export type LineReject = 'too_large' | 'invalid';
 
+/** Whether a line is an acceptable event; the default is the full JSON object check. */
+export type LineCheck = (line: Buffer) => boolean;
+
 export class LineSplitter {
   readonly #maxLineBytes: number;
   readonly #onReject: (reason: LineReject, line: number) => void;
+  readonly #isValid: LineCheck;
   #partial: Buffer[] = [];
   #partialBytes = 0;
   #isDiscarding = false;
@@ -22,9 +26,14 @@ export class LineSplitter {
   /** Offset just past the last newline, counted from the first byte pushed. */
   consumedBytes = 0;
 
-  constructor(maxLineBytes: number, onReject: (reason: LineReject, line: number) => void) {
+  constructor(
+    maxLineBytes: number,
+    onReject: (reason: LineReject, line: number) => void,
+    isValid: LineCheck = isJsonObject,
+  ) {
     this.#maxLineBytes = maxLineBytes;
     this.#onReject = onReject;
+    this.#isValid = isValid;
   }
 
   /** Returns the complete, valid records in `chunk` (and what came before it). */
@@ -90,7 +99,7 @@ export class LineSplitter {
       this.#onReject('too_large', this.#line);
       return;
     }
-    if (!isJsonObject(line)) {
+    if (!this.#isValid(line)) {
       this.#onReject('invalid', this.#line);
       return;
     }

@@ -6,13 +6,15 @@
  */
 import type { Readable } from 'node:stream';
 import { appendWaiting } from './append-waiting.ts';
-import { type LineReject, LineSplitter } from './line-splitter.ts';
+import { type LineCheck, type LineReject, LineSplitter } from './line-splitter.ts';
 import type { AppendRecords } from './source.ts';
 
 export interface StreamInputOptions {
   readonly maxLineBytes: number;
   readonly append: AppendRecords;
   readonly onReject: (reason: LineReject, line: number) => void;
+  /** Which lines are events (default: the full JSON object check). */
+  readonly isValid?: LineCheck;
   /** Called after each durable append with the events and input bytes it covered. */
   readonly onAppended?: (events: number, inputBytes: number) => void;
   readonly signal?: AbortSignal;
@@ -22,7 +24,7 @@ export async function readStreamInto(
   stream: Readable,
   options: StreamInputOptions,
 ): Promise<number> {
-  const splitter = new LineSplitter(options.maxLineBytes, options.onReject);
+  const splitter = new LineSplitter(options.maxLineBytes, options.onReject, options.isValid);
   let events = 0;
   // Double buffering: the next chunk is read and split while the previous
   // append is being written; at most one append is outstanding.
