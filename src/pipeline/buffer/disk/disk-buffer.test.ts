@@ -122,3 +122,30 @@ test('when full: block rejects with retryAfterMs, dropNewest and dropOldest coun
   const droppedOldest = drops.slice(1).reduce((sum, entry) => sum + Number(entry.split(' ')[0]), 0);
   assert.equal(droppedOldest + left.records.length, 20);
 });
+
+test('reads come from the tail cache and, once it overflowed, from the files, in order', async () => {
+  // maxSizeBytes 16 KiB: a 4 KiB tail cache, 2 KiB segments, 5.4 KiB written before reading.
+  const buffer = await DiskBuffer.open(options({ maxSizeBytes: 16 << 10, fsync: 'never' }));
+  const expected: string[] = [];
+  for (let round = 0; round < 10; round++) {
+    const records = Array.from({ length: 5 }, (_, i) =>
+      Buffer.from(`${round}-${i}-${'x'.repeat(96)}`),
+    );
+    expected.push(...records.map(String));
+    await buffer.append(records);
+  }
+  const seen: string[] = [];
+  while (buffer.pendingEvents > 0) {
+    const batch = await buffer.read({ maxEvents: 7, maxBytes: 1 << 20, lingerMs: 0 }, never);
+    seen.push(...batch.records.map(String));
+    await buffer.ack(batch);
+    // Appends between reads land in the cache again.
+    if (seen.length === 14) {
+      const more = [Buffer.from(`late-${'y'.repeat(90)}`)];
+      expected.push(String(more[0]));
+      await buffer.append(more);
+    }
+  }
+  assert.deepEqual(seen, expected);
+  await buffer.close();
+});

@@ -112,7 +112,13 @@ export class DiskBuffer implements EventBuffer {
     this.#pendingBytes = this.#unreadBytes = state.pendingBytes;
     this.#usedBytes = state.pendingBytes + FRAME_HEADER_BYTES * state.pendingEvents;
     if (state.corrupt > 0) options.onDrop?.(state.corrupt, 'corrupt');
-    this.#reader = new SegmentReader(options.dir, MAX_RECORD_BYTES, state.cursor);
+    // The tail cache: up to a quarter of maxSizeBytes, at most 32 MiB.
+    this.#reader = new SegmentReader(
+      options.dir,
+      MAX_RECORD_BYTES,
+      state.cursor,
+      Math.min(32 << 20, Math.floor(options.maxSizeBytes / 4)),
+    );
     if (typeof options.fsync === 'number') {
       this.#syncTimer = setInterval(() => this.#syncNow(), options.fsync);
       this.#syncTimer.unref();
@@ -229,6 +235,7 @@ export class DiskBuffer implements EventBuffer {
         await this.#handle!.write(frames, 0, frames.length, segment.size);
         if (this.#options.fsync === 'always') await this.#handle!.datasync();
         else this.#isDirty = true;
+        this.#reader.remember(segment.id, segment.size, frames);
         segment.size += frames.length;
         for (const pending of group) {
           this.#pendingEvents += pending.events;

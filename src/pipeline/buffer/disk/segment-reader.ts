@@ -7,6 +7,12 @@
  * CRCs are checked for segments recovered at start-up; frames this process
  * wrote itself are read back from the page cache without a second CRC pass
  * (recovery checks them all after a restart).
+ *
+ * Read-through tail cache: the buffer hands each completed write's frames to
+ * `remember`, and a read at a remembered position takes a view of those
+ * bytes instead of reading the file, so a sink that keeps up never reads
+ * back what was just written (no read, no copy). The file stays the truth:
+ * what is not (or no longer) remembered is read from it.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Cursor } from './ledger.ts';
@@ -27,6 +33,13 @@ interface Limits {
 
 const MIN_READ_BYTES = 64 * 1024;
 
+/** The frames of one completed write, at `offset` in segment `segment`. */
+interface CachedWrite {
+  readonly segment: number;
+  readonly offset: number;
+  readonly bytes: Buffer;
+}
+
 export class SegmentReader {
   readonly #dir: string;
   readonly #maxRecordBytes: number;
@@ -35,12 +48,16 @@ export class SegmentReader {
   #offset: number;
   #fd: number | undefined;
   #fdSegment = -1;
+  readonly #cacheMaxBytes: number;
+  #cache: CachedWrite[] = [];
+  #cachedBytes = 0;
 
   /** Segments from this id on were written by this process: no CRC check on read. */
   trustedFrom = Number.POSITIVE_INFINITY;
 
-  constructor(dir: string, maxRecordBytes: number, start: Cursor) {
+  constructor(dir: string, maxRecordBytes: number, start: Cursor, cacheMaxBytes = 0) {
     this.#dir = dir;
+    this.#cacheMaxBytes = cacheMaxBytes;
     this.#maxRecordBytes = maxRecordBytes;
     this.#segment = start.segment;
     this.#offset = start.offset;
@@ -173,9 +190,39 @@ export class SegmentReader {
     }
   }
 
+  /** Keeps the frames of a completed write (at `offset` of `segment`) for reads to come. */
+  remember(segment: number, offset: number, bytes: Buffer): void {
+    if (bytes.length > this.#cacheMaxBytes) return;
+    this.#cache.push({ segment, offset, bytes });
+    this.#cachedBytes += bytes.length;
+    while (this.#cachedBytes > this.#cacheMaxBytes) this.#forgetFirst();
+  }
+
+  #forgetFirst(): void {
+    this.#cachedBytes -= this.#cache.shift()!.bytes.length;
+  }
+
+  /** A view of remembered bytes at the current position, or undefined. */
+  #fromCache(length: number): Buffer | undefined {
+    while (this.#cache.length > 0) {
+      const first = this.#cache[0]!;
+      const isBehind =
+        first.segment < this.#segment ||
+        (first.segment === this.#segment && first.offset + first.bytes.length <= this.#offset);
+      if (!isBehind) break;
+      this.#forgetFirst();
+    }
+    const first = this.#cache[0];
+    if (!first || first.segment !== this.#segment || first.offset > this.#offset) return undefined;
+    const from = this.#offset - first.offset;
+    return first.bytes.subarray(from, Math.min(first.bytes.length, from + length));
+  }
+
   #readAt(length: number, minimum: number): Buffer {
+    const cached = this.#fromCache(length);
+    if (cached) return cached;
     if (this.#fdSegment !== this.#segment) {
-      this.close();
+      this.#closeFile();
       this.#fd = openSync(segmentPath(this.#dir, this.#segment), 'r');
       this.#fdSegment = this.#segment;
     }
@@ -185,6 +232,12 @@ export class SegmentReader {
   }
 
   close(): void {
+    this.#cache = [];
+    this.#cachedBytes = 0;
+    this.#closeFile();
+  }
+
+  #closeFile(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
     this.#fdSegment = -1;
