@@ -81,8 +81,8 @@ test('the cursor survives a restart; acknowledged segments are deleted', async (
   const again = await second.read({ ...all, maxEvents: 18 }, never);
   assert.deepEqual(again.records.map(String), [...a.records, ...b.records].map(String));
   await second.ack(again);
+  await second.close(); // waits for the deletions
   const files = segmentFiles(opts.dir).length;
-  await second.close();
   const third = await DiskBuffer.open(opts);
   assert.equal(third.pendingEvents, 12);
   assert.equal(String((await third.read(all, never)).records[0]), 'b6-0');
