@@ -5,7 +5,7 @@
  * the run (and its connections) alive for as long as it stays open. Events
  * the sink refuses for good go to the dead-letter file; the run reports them.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { SinkConfig } from '../config/pipeline.ts';
@@ -13,6 +13,7 @@ import type { Logger, Registry } from '../telemetry/index.ts';
 import { DiskBuffer } from './buffer/disk/disk-buffer.ts';
 import { createSinkService } from './create-sink-service.ts';
 import { SinkDriver } from './sinks/driver.ts';
+import { readFileChunks } from './sources/file-chunks.ts';
 import { isJsonObject } from './sources/json-object-check.ts';
 import { isObjectShaped } from './sources/object-shape-check.ts';
 import { readStreamInto } from './sources/stream-input.ts';
@@ -107,10 +108,8 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
   driver.start();
   try {
     for (const input of options.inputs) {
-      const stream =
-        input.path === '-'
-          ? options.stdin
-          : createReadStream(input.path, { highWaterMark: 1 << 20 });
+      const stream: AsyncIterable<Buffer> =
+        input.path === '-' ? options.stdin : readFileChunks(input.path);
       const reading = readStreamInto(stream, {
         maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
         isValid: options.validate === 'json' ? isJsonObject : isObjectShaped,

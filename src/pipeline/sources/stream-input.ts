@@ -4,7 +4,6 @@
  * the stream paused while the append is pending; a full buffer (block) is
  * waited out. Invalid and oversized lines are counted through `onReject`.
  */
-import type { Readable } from 'node:stream';
 import { appendWaiting } from './append-waiting.ts';
 import { type LineCheck, type LineReject, LineSplitter } from './line-splitter.ts';
 import type { AppendRecords } from './source.ts';
@@ -21,7 +20,7 @@ export interface StreamInputOptions {
 }
 
 export async function readStreamInto(
-  stream: Readable,
+  stream: AsyncIterable<Buffer>,
   options: StreamInputOptions,
 ): Promise<number> {
   const splitter = new LineSplitter(options.maxLineBytes, options.onReject, options.isValid);
@@ -43,7 +42,7 @@ export async function readStreamInto(
     await before;
   };
   for await (const chunk of stream) {
-    await appendInTurn(splitter.push(chunk as Buffer), (chunk as Buffer).length);
+    await appendInTurn(splitter.push(chunk), chunk.length);
   }
   await appendInTurn(splitter.end(), 0);
   await previous;
