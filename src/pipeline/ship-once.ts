@@ -44,9 +44,10 @@ export interface ShipOptions {
   readonly signal: AbortSignal;
   readonly maxLineBytes?: number;
   /**
-   * `shape` (default): a line is an event when it starts with `{`, ends with
-   * `}` and is valid UTF-8 (object-shape-check.ts); `json`: the full RFC 8259
-   * object check, about 20 times slower.
+   * `json` (default): every line must be a JSON object (RFC 8259,
+   * json-object-check.ts), so a malformed line never reaches the collector
+   * and makes it refuse a whole batch; `shape`: only `{`…`}` and valid UTF-8
+   * (object-shape-check.ts), about 20 times cheaper, for trusted input.
    */
   readonly validate?: 'shape' | 'json';
   readonly onProgress?: (progress: ShipProgress) => void;

@@ -147,7 +147,7 @@ test('ship: usage errors exit 2 and --help teaches with examples', async () => {
   assert.match(help.stdout, /--batch-max-bytes/);
 });
 
-test('ship: lines that are not object-shaped UTF-8 are skipped and counted; --validate-json checks the JSON too', async () => {
+test('ship: lines that are not JSON objects are skipped and counted; --shape-only checks only the shape', async () => {
   const collector = await startCountingServer({ parse: false, countSeq: false });
   const dir = makeDataDir('kw-ship-invalid-');
   try {
@@ -159,14 +159,15 @@ test('ship: lines that are not object-shaped UTF-8 are skipped and counted; --va
         Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a]),
       ]),
     );
-    const shape = await runCli(['ship', path, '--to', collector.url, '--json']);
-    assert.equal(shape.code, 1, 'skipped lines make the exit status 1');
-    assert.equal(JSON.parse(shape.stdout).eventsRejectedAtInput, 3);
-    assert.equal(collector.events, 3, '{"a":1}, {"b":2} and the shaped {"bad" 1}');
-    assert.match(shape.stderr, /skipped 3 input line\(s\)/);
-    const strict = await runCli(['ship', path, '--to', collector.url, '--validate-json', '--json']);
+    const strict = await runCli(['ship', path, '--to', collector.url, '--json']);
+    assert.equal(strict.code, 1, 'skipped lines make the exit status 1');
     assert.equal(JSON.parse(strict.stdout).eventsRejectedAtInput, 4);
-    assert.equal(collector.events, 5);
+    assert.equal(collector.events, 2, 'only {"a":1} and {"b":2} reach the collector');
+    assert.match(strict.stderr, /skipped 4 input line\(s\)/);
+    const shape = await runCli(['ship', path, '--to', collector.url, '--shape-only', '--json']);
+    assert.equal(shape.code, 1);
+    assert.equal(JSON.parse(shape.stdout).eventsRejectedAtInput, 3);
+    assert.equal(collector.events, 5, 'the shaped {"bad" 1} passes a shape-only check');
   } finally {
     await collector.close();
   }

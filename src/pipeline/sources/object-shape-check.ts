@@ -1,6 +1,6 @@
 /**
- * The cheap event check of `keepwire ship` (its default; `--validate-json`
- * selects the full RFC 8259 check of json-object-check.ts instead): a line
+ * The cheap event check of `keepwire ship --shape-only` (the default is the
+ * full RFC 8259 check of json-object-check.ts): a line
  * is accepted when its first and last non-space bytes are `{` and `}` and
  * it is valid UTF-8. That rejects and counts what usually goes wrong in an
  * NDJSON file (a plain-text line, a line cut in two, binary garbage), at
