@@ -8,11 +8,11 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startCountingServer } from '../support/counting-server.ts';
+import { canConnect, freePort } from '../support/nginx.ts';
 import {
   makeDataDir,
   seqLines,
@@ -24,25 +24,6 @@ import {
 const TOTAL = 40_000;
 const PER_REQUEST = 500;
 const RESTARTS = 20;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 /** nginx on a fixed port, so a restart comes back where the sink points. */
 async function startNginx(prefix: string, port: number, upstream: string): Promise<ChildProcess> {
