@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
+import type { PipelineMetrics } from '../pipeline-metrics.ts';
 import type { AppendRecords } from './source.ts';
 
 export async function appendWaiting(
@@ -35,4 +36,27 @@ export async function appendWaiting(
   const half = records.length >> 1;
   await appendWaiting(append, records.slice(0, half), signal, onFull);
   await appendWaiting(append, records.slice(half), signal, onFull);
+}
+
+/**
+ * `appendWaiting` for a named source, counting each wait as a `buffer_full`
+ * reject and, once durable, the events and bytes received.
+ */
+export async function deliverWaiting(
+  source: {
+    readonly name: string;
+    readonly metrics: PipelineMetrics;
+    readonly append: AppendRecords;
+  },
+  records: readonly Buffer[],
+  signal: AbortSignal,
+): Promise<void> {
+  const { name, metrics } = source;
+  await appendWaiting(source.append, records, signal, () =>
+    metrics.rejected.inc({ source: name, reason: 'buffer_full' }),
+  );
+  let bytes = 0;
+  for (const record of records) bytes += record.length;
+  metrics.received.inc({ source: name }, records.length);
+  metrics.receivedBytes.inc({ source: name }, bytes);
 }

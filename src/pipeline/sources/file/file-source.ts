@@ -12,7 +12,7 @@ import { closeSync, fstatSync, globSync, openSync, readSync, statSync } from 'no
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../telemetry/index.ts';
 import type { PipelineMetrics } from '../../pipeline-metrics.ts';
-import { appendWaiting } from '../append-waiting.ts';
+import { deliverWaiting } from '../append-waiting.ts';
 import { LineSplitter } from '../line-splitter.ts';
 import type { AppendRecords, Source } from '../source.ts';
 import { Checkpoints } from './checkpoints.ts';
@@ -125,7 +125,9 @@ export class FileSource implements Source {
       current = undefined;
     }
     if (current !== tailed.inode) {
-      // Rotated or removed: what the old inode held is read (above); move on.
+      // Rotated or removed. A writer may have appended to the old inode
+      // between the read above and the stat: drain it once more, then move on.
+      await this.#readToEnd(path, tailed);
       closeSync(tailed.fd);
       this.#files.delete(path);
     }
@@ -151,14 +153,7 @@ export class FileSource implements Source {
   }
 
   async #deliver(records: Buffer[]): Promise<void> {
-    const { name, metrics } = this.#options;
-    await appendWaiting(this.#options.append, records, this.#stopping.signal, () =>
-      metrics.rejected.inc({ source: name, reason: 'buffer_full' }),
-    );
-    let bytes = 0;
-    for (const record of records) bytes += record.length;
-    metrics.received.inc({ source: name }, records.length);
-    metrics.receivedBytes.inc({ source: name }, bytes);
+    await deliverWaiting(this.#options, records, this.#stopping.signal);
   }
 
   async stop(): Promise<void> {

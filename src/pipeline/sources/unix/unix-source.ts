@@ -10,7 +10,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../../telemetry/index.ts';
 import type { PipelineMetrics } from '../../pipeline-metrics.ts';
-import { appendWaiting } from '../append-waiting.ts';
+import { deliverWaiting } from '../append-waiting.ts';
 import { LineSplitter } from '../line-splitter.ts';
 import type { AppendRecords, Source } from '../source.ts';
 
@@ -77,14 +77,7 @@ export class UnixSource implements Source {
 
   /** Appends, waiting out a full buffer; rejects only when the source stops. */
   async #deliver(records: Buffer[]): Promise<void> {
-    const { name, metrics } = this.#options;
-    await appendWaiting(this.#options.append, records, this.#stopping.signal, () =>
-      metrics.rejected.inc({ source: name, reason: 'buffer_full' }),
-    );
-    let bytes = 0;
-    for (const record of records) bytes += record.length;
-    metrics.received.inc({ source: name }, records.length);
-    metrics.receivedBytes.inc({ source: name }, bytes);
+    await deliverWaiting(this.#options, records, this.#stopping.signal);
   }
 
   async stop(): Promise<void> {
