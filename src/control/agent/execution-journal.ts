@@ -19,10 +19,10 @@ import {
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFileSync } from '../../fs/replace-file.ts';
 import type { CommandResult } from '../command.ts';
 
 export interface JournalEntry {
@@ -110,12 +110,7 @@ export class ExecutionJournal {
     const keep = [...this.#entries.values()].slice(-this.#maxEntries);
     this.#entries.clear();
     for (const entry of keep) this.#entries.set(entry.id, entry);
-    const temporary = `${this.#path}.tmp`;
-    const fd = openSync(temporary, 'w', 0o600);
-    writeSync(fd, keep.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    fsyncSync(fd);
-    closeSync(fd);
-    renameSync(temporary, this.#path);
+    replaceFileSync(this.#path, keep.map((e) => `${JSON.stringify(e)}\n`).join(''), 0o600);
     closeSync(this.#fd);
     this.#fd = openSync(this.#path, 'a', 0o600);
     this.#lines = keep.length;

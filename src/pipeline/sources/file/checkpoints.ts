@@ -5,16 +5,9 @@
  * `offset` are durable in the buffers, so a restart neither skips nor
  * re-reads: it resumes at `offset` when the inode still matches.
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { replaceFileSync } from '../../../fs/replace-file.ts';
 
 export interface Checkpoint {
   readonly inode: number;
@@ -37,15 +30,7 @@ export class Checkpoints {
 
   set(path: string, checkpoint: Checkpoint): void {
     this.#positions.set(path, checkpoint);
-    const temporary = `${this.#path}.tmp`;
-    const fd = openSync(temporary, 'w', 0o640);
-    try {
-      writeSync(fd, JSON.stringify(Object.fromEntries(this.#positions)));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, this.#path);
+    replaceFileSync(this.#path, JSON.stringify(Object.fromEntries(this.#positions)), 0o640);
   }
 }
 
