@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../config/index.ts';
 import { type SinkConfig, sinkSchema } from '../config/pipeline.ts';
 import { UsageError } from '../errors.ts';
 import { shipOnce } from '../pipeline/ship-once.ts';
@@ -75,7 +74,7 @@ export const shipCommand: Command = {
       'ship',
       true,
     );
-    const sink = resolveSink(values, io);
+    const sink = await resolveSink(values, io);
     const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'keepwire-ship-'));
     const inputs = (positionals.length === 0 ? ['-'] : positionals).map((path) => ({ path }));
     const controller = new AbortController();
@@ -135,7 +134,7 @@ export const shipCommand: Command = {
   },
 };
 
-function resolveSink(
+async function resolveSink(
   values: {
     to?: string;
     config?: string;
@@ -145,7 +144,7 @@ function resolveSink(
     'batch-max-bytes'?: string;
   },
   io: CliIo,
-): SinkConfig {
+): Promise<SinkConfig> {
   if ((values.to === undefined) === (values.config === undefined)) {
     throw new UsageError(
       'give either --to URL or --config FILE\nRun "keepwire ship --help" for usage.',
@@ -154,6 +153,8 @@ function resolveSink(
   let base: Record<string, unknown>;
   if (values.to !== undefined) base = { type: 'http', url: values.to };
   else {
+    // Only here: the whole configuration schema and the YAML parser cost ~40 ms of start-up.
+    const { loadConfig } = await import('../config/load.ts');
     const sinks = loadConfig({ file: values.config, env: io.env }).pipeline.sinks;
     const names = Object.keys(sinks);
     const name = values.sink ?? (names.length === 1 ? names[0] : undefined);

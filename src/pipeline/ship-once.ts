@@ -14,8 +14,7 @@ import { DiskBuffer } from './buffer/disk/disk-buffer.ts';
 import { createSinkService } from './create-sink-service.ts';
 import { SinkDriver } from './sinks/driver.ts';
 import { readFileChunks } from './sources/file-chunks.ts';
-import { isJsonObject } from './sources/json-object-check.ts';
-import { isObjectShaped } from './sources/object-shape-check.ts';
+import { FrameWorker } from './sources/frame-worker.ts';
 import { readStreamInto } from './sources/stream-input.ts';
 
 export interface ShipInput {
@@ -107,23 +106,31 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
     ? setInterval(() => options.onProgress!(progress), 200)
     : undefined;
   driver.start();
+  const frameWorker = new FrameWorker({
+    maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
+    check: options.validate ?? 'json',
+  });
   try {
     for (const input of options.inputs) {
-      const stream: AsyncIterable<Buffer> =
-        input.path === '-' ? options.stdin : readFileChunks(input.path);
-      const reading = readStreamInto(stream, {
-        maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
-        isValid: options.validate === 'json' ? isJsonObject : isObjectShaped,
-        append: (records) => buffer.append(records),
-        onReject: () => {
-          progress.eventsRejected += 1;
+      const isStdin = input.path === '-';
+      const reading = readStreamInto(
+        isStdin
+          ? options.stdin
+          : readFileChunks(input.path, 1 << 20, (bytes) => frameWorker.chunkBuffer(bytes)),
+        {
+          frameWorker,
+          transferChunks: !isStdin,
+          appendFrames: (frames, events) => buffer.appendFrames(frames, events),
+          onReject: () => {
+            progress.eventsRejected += 1;
+          },
+          onAppended: (events, bytes) => {
+            progress.eventsRead += events;
+            progress.bytesRead += bytes;
+          },
+          signal,
         },
-        onAppended: (events, bytes) => {
-          progress.eventsRead += events;
-          progress.bytesRead += bytes;
-        },
-        signal,
-      });
+      );
       try {
         await reading;
       } catch (error) {
@@ -132,10 +139,12 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
       }
       if (signal.aborted) break;
     }
+    buffer.endLinger();
     while (buffer.pendingEvents > 0 && !signal.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } finally {
+    await frameWorker.close();
     clearInterval(timer);
     options.onProgress?.(progress);
     await driver.stop(); // closes the service's pooled connections too

@@ -1,7 +1,8 @@
 /**
  * The waiting half of `EventBuffer.read`, shared by the memory and disk
  * buffers: wait until a record exists, then linger up to `lingerMs` for more
- * unless the batch is already full. Appends call `wake()`; `close()` rejects
+ * unless the batch is already full, or the input has ended (`endLinger()`:
+ * then what is there goes at once). Appends call `wake()`; `close()` rejects
  * every waiter. One pending timer and one promise per waiting reader.
  */
 import type { ReadLimits } from './buffer.ts';
@@ -13,9 +14,16 @@ interface Waiting {
 export class ReadWaiter {
   readonly #waiting = new Set<Waiting>();
   #closedWith: Error | undefined;
+  #isLingering = true;
 
   wake(): void {
     for (const waiting of this.#waiting) waiting.resolve();
+  }
+
+  /** No more input is coming soon: readers stop lingering for more records, now and from now on. */
+  endLinger(): void {
+    this.#isLingering = false;
+    this.wake();
   }
 
   close(error: Error): void {
@@ -35,7 +43,7 @@ export class ReadWaiter {
     }
     if (limits.lingerMs <= 0 || isFull()) return;
     const deadline = Date.now() + limits.lingerMs;
-    while (!isFull()) {
+    while (this.#isLingering && !isFull()) {
       this.#check(signal);
       const left = deadline - Date.now();
       if (left <= 0) return;

@@ -6,6 +6,7 @@
  * piece. Rejects only on other errors, or with the signal's reason.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FRAME_HEADER_BYTES, leadingFrames } from '../buffer/disk/record-frame.ts';
 import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
 import type { PipelineMetrics } from '../pipeline-metrics.ts';
 import type { AppendRecords } from './source.ts';
@@ -36,6 +37,48 @@ export async function appendWaiting(
   const half = records.length >> 1;
   await appendWaiting(append, records.slice(0, half), signal, onFull);
   await appendWaiting(append, records.slice(half), signal, onFull);
+}
+
+/**
+ * `appendWaiting` for frames laid out by encodeFrames (DiskBuffer.appendFrames):
+ * waits out a full buffer, and splits an append larger than the buffer can
+ * ever hold at a frame boundary.
+ */
+export async function appendFramesWaiting(
+  appendFrames: (frames: Buffer, events: number) => Promise<void>,
+  frames: Buffer,
+  events: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (;;) {
+    try {
+      await appendFrames(frames, events);
+      return;
+    } catch (error) {
+      if (error instanceof ShipAppendTooLargeError && events > 1) {
+        // The first half by bytes, and at least the first frame.
+        const first = leadingFrames(
+          frames,
+          Math.max(frames.length >> 1, frames.readUInt32LE(0) + FRAME_HEADER_BYTES),
+        );
+        await appendFramesWaiting(
+          appendFrames,
+          frames.subarray(0, first.bytes),
+          first.events,
+          signal,
+        );
+        await appendFramesWaiting(
+          appendFrames,
+          frames.subarray(first.bytes),
+          events - first.events,
+          signal,
+        );
+        return;
+      }
+      if (!(error instanceof ShipBufferFullError)) throw error;
+      await sleep(error.retryAfterMs, undefined, { signal });
+    }
+  }
 }
 
 /**

@@ -1,20 +1,20 @@
 /**
- * Reads a file in chunks through two buffers used in turn, for `keepwire
- * ship`: no 1 MiB allocation per chunk (those drove most of a run's
- * mark-compact collections). A chunk is overwritten two chunks later, so the
- * consumer must be done with a chunk (and every view of it) by the time it
- * asks for the next-but-one: `readStreamInto` awaits each append before it
- * pulls the chunk after next, and the disk buffer copies records into its
- * frames before its append resolves.
+ * Reads a file in chunks for `keepwire ship`. Each chunk is memory nobody
+ * else holds (never a slice of Node's pool), from `allocate`, so it can be
+ * transferred to the framing worker without a copy and come back to be read
+ * into again.
  */
 import { open } from 'node:fs/promises';
 
-export async function* readFileChunks(path: string, chunkBytes = 1 << 20): AsyncGenerator<Buffer> {
+export async function* readFileChunks(
+  path: string,
+  chunkBytes = 1 << 20,
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafeSlow,
+): AsyncGenerator<Buffer> {
   const handle = await open(path, 'r');
-  const buffers = [Buffer.allocUnsafe(chunkBytes), Buffer.allocUnsafe(chunkBytes)];
   try {
-    for (let turn = 0; ; turn ^= 1) {
-      const buffer = buffers[turn]!;
+    for (;;) {
+      const buffer = allocate(chunkBytes);
       const { bytesRead } = await handle.read(buffer, 0, chunkBytes, null);
       if (bytesRead === 0) return;
       yield buffer.subarray(0, bytesRead);

@@ -149,3 +149,36 @@ test('reads come from the tail cache and, once it overflowed, from the files, in
   assert.deepEqual(seen, expected);
   await buffer.close();
 });
+
+test('appendFrames takes frames laid out elsewhere, checks their headers, and applies dropNewest', async () => {
+  const { encodeFrames, frameBytes } = await import('./record-frame.ts');
+  const drops: number[] = [];
+  const buffer = await DiskBuffer.open(
+    options({ maxSizeBytes: 60, whenFull: 'dropNewest', onDrop: (count) => drops.push(count) }),
+  );
+  const records = texts(5, 'frame-'); // 7 bytes each, 15 framed
+  const frames = encodeFrames(records, frameBytes(records));
+  await assert.rejects(buffer.appendFrames(frames, 4), /hold 5 whole frames/);
+  await assert.rejects(buffer.appendFrames(Buffer.alloc(16), 1), /not a frame at byte 0/);
+  await buffer.appendFrames(frames, 5); // 75 bytes framed: the first 4 fit in 60
+  assert.deepEqual(drops, [1]);
+  const batch = await buffer.read(all, never);
+  assert.deepEqual(batch.records.map(String), ['frame-0', 'frame-1', 'frame-2', 'frame-3']);
+  await buffer.close();
+});
+
+test('endLinger: a reader lingering for a fuller batch takes what is there at once', async () => {
+  const buffer = await DiskBuffer.open(options());
+  await buffer.append(texts(2));
+  const lingering = buffer.read({ maxEvents: 1000, maxBytes: 1 << 20, lingerMs: 600_000 }, never);
+  let isRead = false;
+  void lingering.then(() => {
+    isRead = true;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(isRead, false, 'still lingering for more');
+  buffer.endLinger();
+  const batch = await lingering;
+  assert.equal(batch.records.length, 2);
+  await buffer.close();
+});

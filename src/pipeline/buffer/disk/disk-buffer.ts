@@ -38,7 +38,14 @@ import { ShipAppendTooLargeError, ShipBufferFullError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
 import { type Cursor, Ledger, syncDirectory } from './ledger.ts';
-import { encodeFrames, FRAME_HEADER_BYTES, frameBytes, MAX_RECORD_BYTES } from './record-frame.ts';
+import {
+  encodeFrames,
+  FRAME_HEADER_BYTES,
+  type FrameRun,
+  frameBytes,
+  leadingFrames,
+  MAX_RECORD_BYTES,
+} from './record-frame.ts';
 import { recover, type SegmentState, segmentPath } from './recovery.ts';
 import { SegmentReader } from './segment-reader.ts';
 
@@ -149,8 +156,6 @@ export class DiskBuffer implements EventBuffer {
   append(records: readonly Buffer[]): Promise<void> {
     if (this.#isClosed) return Promise.reject(new Error('disk buffer is closed'));
     if (records.length === 0) return Promise.resolve();
-    let accepted = records;
-    let total = 0;
     for (const record of records) {
       if (record.length > MAX_RECORD_BYTES) {
         return Promise.reject(
@@ -159,24 +164,55 @@ export class DiskBuffer implements EventBuffer {
           ),
         );
       }
-      total += FRAME_HEADER_BYTES + record.length;
     }
-    if (this.#usedBytes + total > this.#options.maxSizeBytes) {
+    const frames = encodeFrames(records, frameBytes(records));
+    return this.#appendEncoded(
+      frames,
+      records.length,
+      frames.length - FRAME_HEADER_BYTES * records.length,
+    );
+  }
+
+  /**
+   * Appends `events` frames already laid out by encodeFrames, for a caller
+   * that frames (and checksums) off this thread. Their headers are checked;
+   * the CRCs are not.
+   */
+  appendFrames(frames: Buffer, events: number): Promise<void> {
+    if (this.#isClosed) return Promise.reject(new Error('disk buffer is closed'));
+    if (events === 0 && frames.length === 0) return Promise.resolve();
+    let run: FrameRun;
+    try {
+      run = leadingFrames(frames);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (run.bytes !== frames.length || run.events !== events) {
+      return Promise.reject(
+        new Error(
+          `appendFrames: ${frames.length} bytes hold ${run.events} whole frames in ${run.bytes} bytes, not ${events} events`,
+        ),
+      );
+    }
+    return this.#appendEncoded(frames, events, run.payloadBytes);
+  }
+
+  #appendEncoded(frames: Buffer, events: number, payloadBytes: number): Promise<void> {
+    let accepted: FrameRun = { bytes: frames.length, events, payloadBytes };
+    if (this.#usedBytes + frames.length > this.#options.maxSizeBytes) {
       try {
-        accepted = this.#makeRoom(records, total);
+        accepted = this.#makeRoom(frames, accepted);
       } catch (error) {
         return Promise.reject(error);
       }
-      if (accepted.length === 0) return Promise.resolve();
-      total = frameBytes(accepted);
+      if (accepted.events === 0) return Promise.resolve();
     }
-    const frames = encodeFrames(accepted, total);
-    this.#usedBytes += total;
+    this.#usedBytes += accepted.bytes;
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({
-        frames,
-        events: accepted.length,
-        bytes: total - FRAME_HEADER_BYTES * accepted.length,
+        frames: accepted.bytes === frames.length ? frames : frames.subarray(0, accepted.bytes),
+        events: accepted.events,
+        bytes: accepted.payloadBytes,
         resolve,
         reject,
       });
@@ -184,12 +220,13 @@ export class DiskBuffer implements EventBuffer {
     });
   }
 
-  /** The records of this append that fit, after applying `whenFull`. */
-  #makeRoom(records: readonly Buffer[], total: number): readonly Buffer[] {
+  /** The frames of this append that fit, after applying `whenFull`. */
+  #makeRoom(frames: Buffer, append: FrameRun): FrameRun {
     const { whenFull, maxSizeBytes } = this.#options;
+    const total = append.bytes;
     if (whenFull === 'block' && total > maxSizeBytes) {
       throw new ShipAppendTooLargeError(
-        `${records.length} events (${total} bytes framed) are more than disk buffer ${this.#options.dir} can ever hold (maxSizeBytes ${maxSizeBytes}); split the request into smaller ones, or raise the buffer's maxSizeBytes`,
+        `${append.events} events (${total} bytes framed) are more than disk buffer ${this.#options.dir} can ever hold (maxSizeBytes ${maxSizeBytes}); split the request into smaller ones, or raise the buffer's maxSizeBytes`,
       );
     }
     if (whenFull === 'block') {
@@ -212,18 +249,14 @@ export class DiskBuffer implements EventBuffer {
         this.#inFlight.push(skipped);
         this.#advanceCursor();
       }
-      if (this.#usedBytes + total <= maxSizeBytes) return records;
+      if (this.#usedBytes + total <= maxSizeBytes) return append;
     }
     // dropNewest, or dropOldest that could not free enough (space held by
     // batches in flight): keep what fits, drop the rest of this append.
-    let room = maxSizeBytes - this.#usedBytes;
-    let keep = 0;
-    while (keep < records.length && room >= FRAME_HEADER_BYTES + records[keep]!.length) {
-      room -= FRAME_HEADER_BYTES + records[keep]!.length;
-      keep += 1;
-    }
-    if (keep < records.length) this.#options.onDrop?.(records.length - keep, 'buffer_full_newest');
-    return records.slice(0, keep);
+    const kept = leadingFrames(frames, Math.max(0, maxSizeBytes - this.#usedBytes));
+    if (kept.events < append.events)
+      this.#options.onDrop?.(append.events - kept.events, 'buffer_full_newest');
+    return kept;
   }
 
   async #writeQueued(): Promise<void> {
@@ -323,6 +356,14 @@ export class DiskBuffer implements EventBuffer {
       this.#batches.set(result, entry);
       return result;
     }
+  }
+
+  /**
+   * The input has ended (`keepwire ship` read all its files): readers take
+   * what is buffered at once instead of lingering for a fuller batch.
+   */
+  endLinger(): void {
+    this.#waiter.endLinger();
   }
 
   async ack(batch: ReadBatch): Promise<void> {

@@ -15,8 +15,16 @@ export function frameBytes(records: readonly Buffer[]): number {
   return total;
 }
 
-export function encodeFrames(records: readonly Buffer[], total: number): Buffer {
-  const out = Buffer.allocUnsafe(total);
+/**
+ * Lays `records` out as frames in `out` (of `total` bytes). A caller that
+ * transfers the frames to another thread passes `Buffer.allocUnsafeSlow`
+ * memory: the default may be a slice of Node's shared pool.
+ */
+export function encodeFrames(
+  records: readonly Buffer[],
+  total: number,
+  out: Buffer = Buffer.allocUnsafe(total),
+): Buffer {
   let at = 0;
   for (const record of records) {
     out.writeUInt32LE(record.length, at);
@@ -25,6 +33,34 @@ export function encodeFrames(records: readonly Buffer[], total: number): Buffer 
     at += FRAME_HEADER_BYTES + record.length;
   }
   return out;
+}
+
+/** Frames and payload bytes of a run of whole frames. */
+export interface FrameRun {
+  /** Bytes of the whole frames, headers included. */
+  readonly bytes: number;
+  readonly events: number;
+  readonly payloadBytes: number;
+}
+
+/**
+ * The longest run of whole frames from the start of `frames` that fits in
+ * `maxBytes`, read from the headers only (no CRC: for frames this process
+ * laid out with encodeFrames). Throws when a header is not a frame.
+ */
+export function leadingFrames(frames: Buffer, maxBytes = frames.length): FrameRun {
+  let at = 0;
+  let events = 0;
+  const limit = Math.min(maxBytes, frames.length);
+  while (at + FRAME_HEADER_BYTES <= limit) {
+    const length = frames.readUInt32LE(at);
+    if (length === 0 || length > MAX_RECORD_BYTES)
+      throw new Error(`not a frame at byte ${at}: length ${length}`);
+    if (at + FRAME_HEADER_BYTES + length > limit) break;
+    at += FRAME_HEADER_BYTES + length;
+    events += 1;
+  }
+  return { bytes: at, events, payloadBytes: at - FRAME_HEADER_BYTES * events };
 }
 
 /**
