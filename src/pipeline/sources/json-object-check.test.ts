@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { isJsonObject } from './json-object-check.ts';
+import { isJsonObject, MAX_DEPTH } from './json-object-check.ts';
 
 function parsesAsObject(text: string): boolean {
   try {
@@ -78,4 +78,12 @@ test('agrees with JSON.parse on real ModSecurity records and random mutations of
       );
     }
   }
+});
+
+test('nesting up to MAX_DEPTH is checked; deeper is refused, never a crash', () => {
+  const nested = (depth: number) => `{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`;
+  assert.equal(isJsonObject(Buffer.from(nested(MAX_DEPTH))), true);
+  assert.equal(isJsonObject(Buffer.from(nested(MAX_DEPTH + 1))), false);
+  assert.equal(isJsonObject(Buffer.from(`{"a":${'['.repeat(MAX_DEPTH - 1)}}`)), false);
+  assert.equal(isJsonObject(Buffer.from('{"a":1}')), true, 'the shared stack starts afresh');
 });

@@ -3,11 +3,15 @@
  * the bytes without building the object: sources only need to know that an
  * event is valid, and JSON.parse spends most of its time allocating what
  * they would throw away (it was a third of `keepwire ship`'s CPU). One pass,
- * an explicit stack of open containers, no allocation per byte. Invalid
+ * an explicit stack of open containers (at most MAX_DEPTH deep: deeper
+ * nesting is refused), no allocation per byte. Invalid
  * UTF-8 inside strings is accepted, as JSON.parse of the decoded string
  * would (it becomes U+FFFD).
  */
 const OBJECT = 1;
+/** Deeper nesting is refused (JSON.parse itself gives up at a few thousand). */
+export const MAX_DEPTH = 1 << 16;
+const STACK = new Uint8Array(MAX_DEPTH);
 const ARRAY = 2;
 
 const QUOTE = 0x22;
@@ -25,10 +29,18 @@ function isHex(byte: number): boolean {
   return isDigit(byte) || (byte >= 0x41 && byte <= 0x46) || (byte >= 0x61 && byte <= 0x66);
 }
 
+/** 1 for bytes that end a run of plain string bytes: a quote, a backslash, a control character. */
+const STRING_STOP = new Uint8Array(256);
+for (let byte = 0; byte < 0x20; byte++) STRING_STOP[byte] = 1;
+STRING_STOP[QUOTE] = 1;
+STRING_STOP[BACKSLASH] = 1;
+
 /** Index after the string starting at `at` (a quote), or -1. */
 function skipString(bytes: Uint8Array, at: number, end: number): number {
   let i = at + 1;
   while (i < end) {
+    while (i < end && STRING_STOP[bytes[i]!] === 0) i += 1;
+    if (i >= end) return -1;
     const byte = bytes[i]!;
     if (byte === QUOTE) return i + 1;
     if (byte < 0x20) return -1;
@@ -89,7 +101,8 @@ function skipWord(bytes: Uint8Array, at: number, end: number, word: string): num
 }
 
 export function isJsonObject(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
-  const stack: number[] = [];
+  const stack = STACK;
+  let depth = 0;
   let i = start;
   while (i < end && isSpace(bytes[i]!)) i += 1;
   if (bytes[i] !== 0x7b) return false;
@@ -100,28 +113,30 @@ export function isJsonObject(bytes: Uint8Array, start = 0, end = bytes.length): 
     if (i >= end) return false;
     const byte = bytes[i]!;
     if (expectValue) {
-      const top = stack.at(-1);
+      const top = depth > 0 ? stack[depth - 1] : undefined;
       if (byte === 0x7b) {
-        stack.push(OBJECT);
+        if (depth === STACK.length) return false;
+        stack[depth++] = OBJECT;
         i += 1;
         while (i < end && isSpace(bytes[i]!)) i += 1;
         if (bytes[i] === 0x7d) {
-          stack.pop();
+          depth -= 1;
           i += 1;
           expectValue = false;
         } else {
           i = readKey(bytes, i, end);
           if (i < 0) return false;
         }
-        if (stack.length === 0 && !expectValue) break;
+        if (depth === 0 && !expectValue) break;
         continue;
       }
       if (byte === 0x5b) {
-        stack.push(ARRAY);
+        if (depth === STACK.length) return false;
+        stack[depth++] = ARRAY;
         i += 1;
         while (i < end && isSpace(bytes[i]!)) i += 1;
         if (bytes[i] === 0x5d) {
-          stack.pop();
+          depth -= 1;
           i += 1;
           expectValue = false;
         }
@@ -136,7 +151,7 @@ export function isJsonObject(bytes: Uint8Array, start = 0, end = bytes.length): 
       expectValue = false;
       continue;
     }
-    const top = stack.at(-1);
+    const top = depth > 0 ? stack[depth - 1] : undefined;
     if (byte === 0x2c) {
       i += 1;
       if (top === OBJECT) {
@@ -148,9 +163,9 @@ export function isJsonObject(bytes: Uint8Array, start = 0, end = bytes.length): 
       continue;
     }
     if ((byte === 0x7d && top === OBJECT) || (byte === 0x5d && top === ARRAY)) {
-      stack.pop();
+      depth -= 1;
       i += 1;
-      if (stack.length === 0) break;
+      if (depth === 0) break;
       continue;
     }
     return false;
