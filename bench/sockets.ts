@@ -7,8 +7,9 @@
  *   attribution  keepwire sockets --by process --json vs ss -tanp     vs netstat -tanp
  *   one state    keepwire sockets --state close-wait --json vs ss -tan state close-wait
  *
- * and, in-process, the two backends for each question (which one takeSnapshot
- * should prefer). Sockets are held by child processes (bench/socket-farm.ts),
+ * and, in-process, the backends for each question (netlink: `ss -tan -D -`
+ * parsed; /proc/net/tcp*; `ss` text), which decides what takeSnapshot
+ * prefers. Sockets are held by child processes (bench/socket-farm.ts),
  * each under its own RLIMIT_NOFILE, on 127.0.0.1-127.0.0.8.
  *
  *   node bench/sockets.ts [--levels 1000,10000,50000] [--runs 5]
@@ -112,6 +113,7 @@ const kw = (args: string[]): Cmd => [node, ['src/cli/main.ts', 'sockets', ...arg
 type Cmd = [string, string[]];
 const kwBin = (args: string[]): Cmd => [node, ['bin/keepwire.js', 'sockets', ...args]];
 const rows: string[][] = [];
+const inProcessRows: string[][] = [];
 const fmt = (ms: number) => ms.toFixed(0);
 const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
 
@@ -163,76 +165,74 @@ try {
       ]);
       process.stderr.write(`   ${question}: ${rows.at(-1)!.slice(2).join('  ')}\n`);
     }
-    // In-process: which backend answers each question faster.
-    const procAll = await timeInProcess(() => takeSnapshot({ backend: 'proc', blocking: true }));
-    const procAsync = await timeInProcess(() => takeSnapshot({ backend: 'proc' }));
-    const counts = await timeInProcess(() => takeStateCounts({ backend: 'proc', blocking: true }));
-    const ssAll = await timeInProcess(() => takeSnapshot({ backend: 'ss' }));
-    const procCw = await timeInProcess(() =>
-      takeSnapshot({ backend: 'proc', blocking: true, states: ['CLOSE_WAIT'] }),
-    );
-    const ssCw = await timeInProcess(() => takeSnapshot({ backend: 'ss', states: ['CLOSE_WAIT'] }));
-    const procAttr = await timeInProcess(() =>
-      takeSnapshot({ backend: 'proc', blocking: true, attribute: true }),
-    );
-    rows.push([
-      String(total),
-      'in-process: all (proc | ss)',
-      fmt(procAll),
-      '',
-      fmt(ssAll),
-      '',
-      ratio(procAll, ssAll),
-      '',
-      '',
-    ]);
-    rows.push([
-      String(total),
-      'in-process: close-wait (proc | ss)',
-      fmt(procCw),
-      '',
-      fmt(ssCw),
-      '',
-      ratio(procCw, ssCw),
-      '',
-      '',
-    ]);
-    const inProcess = (label: string, ms: number) =>
-      rows.push([String(total), label, fmt(ms), '', '', '', '', '', '']);
-    inProcess('in-process: proc, async reads', procAsync);
-    inProcess('in-process: state counts only', counts);
-    rows.push([
-      String(total),
-      'in-process: proc + attribution',
-      fmt(procAttr),
-      '',
-      '',
-      '',
-      '',
-      '',
-      '',
-    ]);
+    // In-process: which backend answers each question faster ('-': not a backend for it).
+    const time = (fn: () => Promise<unknown>) => timeInProcess(fn).then(fmt);
+    const backends = [
+      [
+        'all sockets',
+        () => takeSnapshot({ backend: 'netlink', blocking: true }),
+        () => takeSnapshot({ backend: 'proc', blocking: true }),
+        () => takeSnapshot({ backend: 'ss', blocking: true }),
+      ],
+      [
+        'counts only',
+        () => takeStateCounts({ backend: 'netlink', blocking: true }),
+        () => takeStateCounts({ backend: 'proc', blocking: true }),
+        undefined,
+      ],
+      [
+        'close-wait only',
+        () => takeSnapshot({ backend: 'netlink', blocking: true, states: ['CLOSE_WAIT'] }),
+        () => takeSnapshot({ backend: 'proc', blocking: true, states: ['CLOSE_WAIT'] }),
+        () => takeSnapshot({ backend: 'ss', blocking: true, states: ['CLOSE_WAIT'] }),
+      ],
+      [
+        'all + attribution (CLI: blocking)',
+        () => takeSnapshot({ backend: 'netlink', blocking: true, attribute: true }),
+        () => takeSnapshot({ backend: 'proc', blocking: true, attribute: true }),
+        undefined,
+      ],
+      [
+        'all + attribution (serve: async)',
+        () => takeSnapshot({ backend: 'netlink', attribute: true }),
+        () => takeSnapshot({ backend: 'proc', attribute: true }),
+        undefined,
+      ],
+    ] as const;
+    for (const [question, ...fns] of backends) {
+      const cells: string[] = [];
+      for (const fn of fns) cells.push(fn === undefined ? '-' : await time(fn));
+      inProcessRows.push([String(total), question, ...cells]);
+      process.stderr.write(`   in-process ${question}: ${cells.join('  ')}\n`);
+    }
   }
 } finally {
   for (const farm of farms) farm.stdin!.end();
 }
 
-const header = [
-  'sockets',
-  'question',
-  'keepwire ms',
-  'kw bin ms',
-  'ss ms',
-  'netstat ms',
-  'kw/ss',
-  'bin/ss',
-  'kw/netstat',
-];
-const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-console.log(line(header));
-console.log(line(widths.map((w) => '-'.repeat(w))));
-for (const row of rows) console.log(line(row));
-console.log(
-  `\nmedians of ${runs} runs after one warm-up; "keepwire" = node src/cli/main.ts, "kw bin" = node bin/keepwire.js (compile cache on before any TypeScript loads)`,
+function printTable(header: string[], body: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of body) console.log(line(row));
+}
+
+printTable(
+  [
+    'sockets',
+    'question',
+    'keepwire ms',
+    'kw bin ms',
+    'ss ms',
+    'netstat ms',
+    'kw/ss',
+    'bin/ss',
+    'kw/netstat',
+  ],
+  rows,
 );
+console.log(
+  `\nmedians of ${runs} runs after one warm-up; "keepwire" = node src/cli/main.ts, "kw bin" = node bin/keepwire.js (compile cache on before any TypeScript loads)\n`,
+);
+printTable(['sockets', 'in-process', 'netlink ms', 'proc ms', 'ss text ms'], inProcessRows);

@@ -1,4 +1,5 @@
 /** The watcher's errors (prefix WATCH_); each is listed in docs/errors.md. */
+import { constants } from 'node:os';
 import { KeepwireError } from '../errors.ts';
 
 export class WatchProcUnreadableError extends KeepwireError {
@@ -48,5 +49,24 @@ export class WatchNoSamplesError extends KeepwireError {
       'the watcher has not taken a sample yet; retry after watch.intervalMs',
       { status: 503, retryable: true },
     );
+  }
+}
+
+export class WatchNetlinkFailedError extends KeepwireError {
+  /** The errno the kernel answered with, when it answered one (-1: cut short). */
+  readonly errno: number | undefined;
+
+  constructor(reason: string, errno?: number) {
+    super(
+      'WATCH_NETLINK_FAILED',
+      `the kernel's socket dump ("ss -tan -D -") failed: ${reason}; Keepwire falls back to /proc`,
+      { status: 503, retryable: true },
+    );
+    this.errno = errno;
+  }
+
+  static fromErrno(errno: number): WatchNetlinkFailedError {
+    const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0];
+    return new WatchNetlinkFailedError(`the kernel answered ${name ?? 'errno'} (${errno})`, errno);
   }
 }

@@ -55,6 +55,7 @@ test('vanished processes, unreadable fds and non-socket links are skipped and co
   assert.equal(sockets[2]!.pid, undefined);
   assert.deepEqual(skipped, {
     malformedLines: 0,
+    malformedMessages: 0,
     unreadableFiles: 0,
     vanishedProcesses: 2,
     unreadableFds: 1,
@@ -66,7 +67,7 @@ test('sockets are attributed to the real process holding them', async (t) => {
   await once(server, 'listening');
   t.after(() => server.close());
   const port = (server.address() as { port: number }).port;
-  for (const backend of ['proc', 'ss'] as const) {
+  for (const backend of ['netlink', 'proc', 'ss'] as const) {
     const snapshot = await takeSnapshot({ attribute: true, backend, states: ['LISTEN'] });
     const mine = snapshot.sockets.find((s) => s.localPort === port);
     assert.ok(mine, backend);

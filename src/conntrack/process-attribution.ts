@@ -1,9 +1,10 @@
 /**
  * Finds which process holds each socket by joining the snapshot's inodes with
- * a scan of every /proc/PID/fd (fd-scan.ts). On hosts with many sockets the
- * scan runs in worker threads started before /proc/net/tcp is read
- * (startFdScan), so both overlap on a multi-core host and the caller's event
- * loop stays free. Only done when attribution is asked for.
+ * a scan of every /proc/PID/fd (fd-scan.ts). takeSnapshot starts the scan
+ * (startFdScan) after starting `ss`, so the kernel's socket dump and the scan
+ * run at once. On hosts with many sockets the scan is split over worker
+ * threads (and the calling thread, in the CLI). Only done when attribution is
+ * asked for.
  */
 import { lstatSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -24,18 +25,30 @@ export interface PendingFdScan {
 const WORKER_THRESHOLD_SOCKETS = 20_000;
 
 /**
- * Starts scanning every process's fds: in worker threads, one per core (at
- * most 4, each taking an even share of every process's fds) on hosts with
- * many sockets; on the calling thread, at once, on small hosts, where a
- * worker's start-up would cost more than the whole scan.
+ * Starts scanning every process's fds. On small hosts, on the calling thread,
+ * at once: a worker's start-up would cost more than the whole scan. On hosts
+ * with many sockets, in parts split evenly (every process's fds dealt out),
+ * one per core, at most 4: with `shareCaller` the calling thread scans the
+ * first part itself before returning (fastest for a one-shot command: the
+ * CLI has nothing else to do), else workers scan every part and the caller's
+ * event loop stays free (`keepwire serve`).
  */
-export function startFdScan(procRoot = '/proc', workers = availableParallelism()): PendingFdScan {
+export function startFdScan(
+  procRoot = '/proc',
+  options: { shareCaller?: boolean } = {},
+): PendingFdScan {
   if (countAllocatedSockets(procRoot) < WORKER_THRESHOLD_SOCKETS) {
     const scan = scanSocketFds(procRoot);
     return { result: Promise.resolve({ ...scan, entries: Float64Array.from(scan.entries) }) };
   }
-  const parts = Math.max(1, Math.min(workers, 4));
-  const scans = Array.from({ length: parts }, (_, part) => runWorker(procRoot, part, parts));
+  const parts = Math.max(1, Math.min(availableParallelism(), 4));
+  const first = options.shareCaller ? 1 : 0;
+  const scans: Promise<WorkerScan>[] = [];
+  for (let part = first; part < parts; part++) scans.push(runWorker(procRoot, part, parts));
+  if (options.shareCaller) {
+    const own = scanSocketFds(procRoot, 0, parts);
+    scans.push(Promise.resolve({ ...own, entries: Float64Array.from(own.entries) }));
+  }
   const result = Promise.all(scans).then((results) => {
     const entries = new Float64Array(results.reduce((n, r) => n + r.entries.length, 0));
     let offset = 0;

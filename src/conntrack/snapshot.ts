@@ -1,28 +1,46 @@
 /**
- * takeSnapshot: every TCP socket now, from the faster backend for the
- * question, with the other as fallback; takeStateCounts: only the counts.
+ * takeSnapshot: every TCP socket now, from the fastest backend for the
+ * question, with the others as fallbacks; takeStateCounts: only the counts.
  *
  * Measured at 50,000 loopback sockets (bench/sockets.ts, docs/benchmarks.md):
- * for all states, reading /proc/net/tcp* in-process beats spawning `ss` and
- * parsing its text; for a few states, `ss ... state NAME` wins by far because
- * the kernel filters before formatting anything.
+ * the kernel's binary netlink dump through `ss -tan -D -` (netlink-reader.ts)
+ * beats reading /proc/net/tcp* for every question (all sockets, counts, a few
+ * states, where the kernel filters), and beats `ss` text. /proc is the
+ * fallback when ss is missing or the dump fails, `ss` text the last resort
+ * when /proc cannot be read either.
+ *
+ * With attribution, ss is started first: it dumps the sockets in its own
+ * process while this one scans /proc/PID/fd (inline, or also in workers on
+ * big hosts; measured in docs/benchmarks.md).
  */
-import { countProcStates, readProcSockets } from './proc-reader.ts';
-import { emptySkipCounts, type SkipCounts, type SocketSnapshot, type TcpSocket } from './socket.ts';
+import { countNetlinkStates, readNetlinkSockets, startNetlinkDump } from './netlink-reader.ts';
+import {
+  emptySkipCounts,
+  type SkipCounts,
+  type SocketSnapshot,
+  type SocketSource,
+  type TcpSocket,
+} from './socket.ts';
 import { emptyStateCounts, STATE_BY_NUMBER, TCP_STATES, type TcpState } from './tcp-state.ts';
 
-export type SnapshotBackend = 'auto' | 'proc' | 'ss';
+export type SnapshotBackend = 'auto' | SocketSource;
+
+/** Tried in this order by 'auto'. */
+const FALLBACK_ORDER: readonly SocketSource[] = ['netlink', 'proc', 'ss'];
 
 export interface SnapshotOptions {
   /** Find the owning process of each socket (reads /proc/PID/fd). */
   attribute?: boolean;
   /** Only these states; undefined or empty means all. */
   states?: TcpState[];
-  /** Force a backend; 'auto' picks the faster for the question. */
+  /** Force a backend; 'auto' takes the fastest that works. */
   backend?: SnapshotBackend;
   /** For sockets in these states, record how long their process has held them. */
   heldSinceStates?: TcpState[];
-  /** Read /proc with blocking syscalls: fastest, for one-shot commands; not inside serve. */
+  /**
+   * Block the calling thread where that is fastest (the /proc reads, a share
+   * of the fd scan): for one-shot commands, not inside serve.
+   */
   blocking?: boolean;
   procRoot?: string;
   ssPath?: string;
@@ -32,14 +50,14 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
   const states = options.states?.length ? [...new Set(options.states)] : undefined;
   const skipped = emptySkipCounts();
   const takenAt = Date.now();
-  // The fd scan (a worker thread) runs while /proc/net/tcp is read.
+  const order = backendOrder(options.backend);
+  const dump =
+    order[0] === 'netlink' ? startNetlinkDump({ states, ssPath: options.ssPath }) : undefined;
   // Loaded only when asked for: start-up time is most of a small CLI run.
   const attribution = options.attribute ? await import('./process-attribution.ts') : undefined;
-  const scan = attribution?.startFdScan(options.procRoot);
-  const { source, value: sockets } = await withFallback(
-    chooseBackend(options.backend ?? 'auto', states),
-    options.backend,
-    (backend) => read(backend, states, options, skipped),
+  const scan = attribution?.startFdScan(options.procRoot, { shareCaller: options.blocking });
+  const { source, value: sockets } = await withFallback(order, (backend) =>
+    read(backend, states, options, skipped, dump),
   );
   if (attribution) {
     await attribution.attributeSockets(sockets, {
@@ -62,70 +80,72 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
 
 export interface StateCounts {
   takenAt: number;
-  source: 'proc' | 'ss';
+  source: SocketSource;
   states: Record<TcpState, number>;
   skipped: SkipCounts;
 }
 
-/** Counts by state without building a socket object per line: the cheapest question. */
+/** Counts by state without building a socket object each: the cheapest question. */
 export async function takeStateCounts(
   options: Pick<SnapshotOptions, 'backend' | 'blocking' | 'procRoot' | 'ssPath'> = {},
 ): Promise<StateCounts> {
   const skipped = emptySkipCounts();
   const takenAt = Date.now();
   const { source, value: states } = await withFallback(
-    chooseBackend(options.backend ?? 'auto', undefined),
-    options.backend,
+    backendOrder(options.backend),
     async (backend) => {
       const states = emptyStateCounts();
-      if (backend === 'proc') {
-        const counts = await countProcStates({ ...options, skipped });
-        for (let n = 1; n < counts.length; n++) states[STATE_BY_NUMBER[n]!] = counts[n]!;
-      } else {
+      if (backend === 'ss') {
         const { readSsSockets } = await import('./ss-reader.ts');
         for (const socket of await readSsSockets({ skipped, ssPath: options.ssPath }))
           states[socket.state] += 1;
+        return states;
       }
+      const counts =
+        backend === 'netlink'
+          ? await countNetlinkStates({ skipped, ssPath: options.ssPath })
+          : await (await import('./proc-reader.ts')).countProcStates({ ...options, skipped });
+      for (let n = 1; n < counts.length; n++) states[STATE_BY_NUMBER[n]!] = counts[n]!;
       return states;
     },
   );
   return { takenAt, source, states, skipped };
 }
 
-async function withFallback<T>(
-  preferred: 'proc' | 'ss',
-  forced: SnapshotBackend | undefined,
-  run: (backend: 'proc' | 'ss') => Promise<T>,
-): Promise<{ source: 'proc' | 'ss'; value: T }> {
-  try {
-    return { source: preferred, value: await run(preferred) };
-  } catch (error) {
-    if (forced !== undefined && forced !== 'auto') throw error;
-    const other = preferred === 'ss' ? 'proc' : 'ss';
-    try {
-      return { source: other, value: await run(other) };
-    } catch {
-      throw error;
-    }
-  }
+function backendOrder(backend: SnapshotBackend = 'auto'): readonly SocketSource[] {
+  return backend === 'auto' ? FALLBACK_ORDER : [backend];
 }
 
-function chooseBackend(backend: SnapshotBackend, states: TcpState[] | undefined): 'proc' | 'ss' {
-  if (backend !== 'auto') return backend;
-  // A kernel-side filter only pays while it drops most sockets.
-  return states !== undefined && states.length <= 4 ? 'ss' : 'proc';
+/** Runs the backends in order until one answers; else throws the first one's error. */
+async function withFallback<T>(
+  order: readonly SocketSource[],
+  run: (backend: SocketSource) => Promise<T>,
+): Promise<{ source: SocketSource; value: T }> {
+  let first: unknown;
+  for (const backend of order) {
+    try {
+      return { source: backend, value: await run(backend) };
+    } catch (error) {
+      first ??= error;
+    }
+  }
+  throw first;
 }
 
 async function read(
-  backend: 'proc' | 'ss',
+  backend: SocketSource,
   states: TcpState[] | undefined,
   options: SnapshotOptions,
   skipped: SkipCounts,
+  dump: Promise<Buffer> | undefined,
 ): Promise<TcpSocket[]> {
+  if (backend === 'netlink')
+    return readNetlinkSockets({ states, skipped, ssPath: options.ssPath, dump });
   if (backend === 'ss') {
     const { readSsSockets } = await import('./ss-reader.ts');
     return readSsSockets({ states, skipped, ssPath: options.ssPath });
   }
+  const { readProcSockets } = await import('./proc-reader.ts');
   return readProcSockets({
     procRoot: options.procRoot,
     blocking: options.blocking,

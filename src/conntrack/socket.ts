@@ -42,6 +42,8 @@ export interface TcpSocket {
 export interface SkipCounts {
   /** /proc/net/tcp* lines or `ss` lines that did not parse. */
   malformedLines: number;
+  /** Netlink messages from `ss -D` that were cut off or did not parse. */
+  malformedMessages: number;
   /** /proc/net/tcp* files that could not be read (e.g. IPv6 disabled). */
   unreadableFiles: number;
   /** Processes that exited between listing /proc and reading their fds. */
@@ -50,11 +52,14 @@ export interface SkipCounts {
   unreadableFds: number;
 }
 
+/** The backends: /proc/net/tcp*, `ss` text, `ss -D` binary netlink dump. */
+export type SocketSource = 'proc' | 'ss' | 'netlink';
+
 export interface SocketSnapshot {
   /** Wall-clock time of the read, in ms since the epoch. */
   takenAt: number;
   /** Which backend read the sockets. */
-  source: 'proc' | 'ss';
+  source: SocketSource;
   /** Whether process attribution ran. */
   attributed: boolean;
   /** The states asked for; undefined means every state. */
@@ -64,7 +69,13 @@ export interface SocketSnapshot {
 }
 
 export function emptySkipCounts(): SkipCounts {
-  return { malformedLines: 0, unreadableFiles: 0, vanishedProcesses: 0, unreadableFds: 0 };
+  return {
+    malformedLines: 0,
+    malformedMessages: 0,
+    unreadableFiles: 0,
+    vanishedProcesses: 0,
+    unreadableFds: 0,
+  };
 }
 
 /** `ip:port`, with IPv6 in brackets as URLs and `ss` write it. */

@@ -4,7 +4,13 @@
  * remote endpoint, local port or state.
  */
 import type { StateCounts } from './snapshot.ts';
-import { formatEndpoint, type SkipCounts, type SocketSnapshot, type TcpSocket } from './socket.ts';
+import {
+  formatEndpoint,
+  type SkipCounts,
+  type SocketSnapshot,
+  type SocketSource,
+  type TcpSocket,
+} from './socket.ts';
 import { emptyStateCounts, type TcpState } from './tcp-state.ts';
 
 export const GROUP_KEYS = ['process', 'remote', 'local-port', 'state'] as const;
@@ -29,7 +35,7 @@ export interface SocketSummary {
   total: number;
   states: Record<TcpState, number>;
   takenAt: string;
-  source: 'proc' | 'ss';
+  source: SocketSource;
   filter: { state?: TcpState; port?: number };
   skipped: SkipCounts;
   by?: GroupBy;

@@ -5,118 +5,25 @@
  * rest of the machine (other tests included) does not matter.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { once } from 'node:events';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { runCli } from '../support/keepwire-process.ts';
+import {
+  countStates,
+  EXPECTED,
+  nonZero,
+  openEveryState,
+  settle,
+  sortKeys,
+  ssOnPort,
+} from './every-state-sockets.ts';
 
-const run = promisify(execFile);
-
-interface SsSocket {
-  state: string;
-  localPort: number;
-  remotePort: number;
-  pid?: number;
-  process?: string;
-}
-
-const SS_STATE: Record<string, string> = {
-  ESTAB: 'ESTABLISHED',
-  LISTEN: 'LISTEN',
-  'CLOSE-WAIT': 'CLOSE_WAIT',
-  'FIN-WAIT-2': 'FIN_WAIT2',
-  'TIME-WAIT': 'TIME_WAIT',
-  'FIN-WAIT-1': 'FIN_WAIT1',
-  'LAST-ACK': 'LAST_ACK',
-  'SYN-SENT': 'SYN_SENT',
-  'SYN-RECV': 'SYN_RECV',
-  CLOSING: 'CLOSING',
-};
-
-async function ssOnPort(port: number): Promise<SsSocket[]> {
-  const { stdout } = await run('ss', ['-tanpH'], { maxBuffer: 1 << 28 });
-  const sockets: SsSocket[] = [];
-  for (const line of stdout.split('\n')) {
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 5) continue;
-    const portOf = (endpoint: string) => Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)) || 0;
-    const socket: SsSocket = {
-      state: SS_STATE[fields[0]!] ?? fields[0]!,
-      localPort: portOf(fields[3]!),
-      remotePort: portOf(fields[4]!),
-    };
-    if (socket.localPort !== port && socket.remotePort !== port) continue;
-    const users = /users:\(\("([^"]+)",pid=(\d+),fd=\d+\)/.exec(line);
-    if (users) {
-      socket.process = users[1];
-      socket.pid = Number(users[2]);
-    }
-    sockets.push(socket);
-  }
-  return sockets;
-}
-
-function countStates(sockets: SsSocket[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const s of sockets) counts[s.state] = (counts[s.state] ?? 0) + 1;
-  return counts;
-}
-
-function nonZero(states: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(states).filter(([, n]) => n > 0));
-}
-
-/** LISTEN, 2x ESTABLISHED pairs, CLOSE_WAIT + FIN_WAIT2, TIME_WAIT on one port. */
-async function openEveryState(
-  host: string,
-): Promise<{ server: Server; port: number; sockets: Socket[] }> {
-  const sockets: Socket[] = [];
-  const server = createServer({ allowHalfOpen: true }, (socket) => {
-    sockets.push(socket);
-    socket.on('error', () => {});
-    socket.on('data', (data) => {
-      const command = data.toString();
-      if (command.includes('close-first')) socket.end(); // we close, the client never does
-    });
-    socket.on('end', () => socket.end()); // the client closed first: finish the close
-  });
-  server.listen(0, host);
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  const open = async (allowHalfOpen: boolean) => {
-    const client = connect({ host, port, allowHalfOpen });
-    client.on('error', () => {});
-    await once(client, 'connect');
-    sockets.push(client);
-    return client;
-  };
-  await open(false);
-  await open(false);
-  const halfOpen = await open(true); // -> CLOSE_WAIT here, FIN_WAIT2 on the server side
-  halfOpen.write('close-first');
-  const closer = await open(false); // -> TIME_WAIT: the client closes first
-  closer.end();
-  return { server, port, sockets };
-}
-
-async function settle(port: number, expected: Record<string, number>): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    const states = countStates(await ssOnPort(port));
-    if (JSON.stringify(sortKeys(states)) === JSON.stringify(sortKeys(expected))) return;
-    if (Date.now() > deadline) assert.fail(`sockets never settled: ${JSON.stringify(states)}`);
-    await sleep(50);
-  }
-}
-
-const EXPECTED = { ESTABLISHED: 4, LISTEN: 1, CLOSE_WAIT: 1, FIN_WAIT2: 1, TIME_WAIT: 1 };
-
-for (const host of ['127.0.0.1', '::1']) {
-  test(`sockets over ${host}: every state, counts and attribution match ss -tanpH`, async (t) => {
-    const { server, port, sockets } = await openEveryState(host);
+for (const [host, connectHost] of [
+  ['127.0.0.1', '127.0.0.1'],
+  ['::1', '::1'],
+  ['::', '127.0.0.1'], // IPv4-mapped IPv6 on the server side
+] as const) {
+  test(`sockets over ${host} from ${connectHost}: every state, counts and attribution match ss -tanpH`, async (t) => {
+    const { server, port, sockets } = await openEveryState(host, connectHost);
     t.after(() => {
       for (const s of sockets) s.destroy();
       server.close();
@@ -132,6 +39,7 @@ for (const host of ['127.0.0.1', '::1']) {
     assert.deepEqual(sortKeys(nonZero(summary.states)), sortKeys(countStates(ss)));
     assert.equal(summary.total, ss.length);
     assert.equal(summary.total, 8);
+    assert.equal(summary.source, 'netlink', 'the default backend');
     assert.equal(summary.states.SYN_SENT, 0, 'every kernel state is a key');
 
     // Attribution: the same pid, name and socket count as ss -p.
@@ -150,7 +58,7 @@ for (const host of ['127.0.0.1', '::1']) {
     assert.ok(ssHolders.has(process.pid), 'ss sees this test process');
     assert.equal(summary.unattributed, 1, 'the TIME_WAIT socket belongs to no process');
 
-    // The kernel-filtered path (ss state ...) agrees too.
+    // The kernel-filtered path (ss state ... -D -) agrees too.
     for (const [state, flag] of [
       ['CLOSE_WAIT', 'close-wait'],
       ['TIME_WAIT', 'TIME_WAIT'],
@@ -162,13 +70,9 @@ for (const host of ['127.0.0.1', '::1']) {
       const parsed = JSON.parse(one.stdout);
       assert.equal(parsed.total, EXPECTED[state], state);
       assert.equal(parsed.states[state], EXPECTED[state], state);
-      assert.equal(parsed.source, 'ss');
+      assert.equal(parsed.source, 'netlink');
     }
   });
-}
-
-function sortKeys(record: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 test('sockets: text output, --by remote and usage errors', async () => {
