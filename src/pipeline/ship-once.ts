@@ -65,6 +65,19 @@ export interface ShipSummary {
 }
 
 export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
+  // First: the worker boots on another core while the buffer opens.
+  const frameWorker = new FrameWorker({
+    maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
+    check: options.validate ?? 'json',
+  });
+  try {
+    return await ship(options, frameWorker);
+  } finally {
+    await frameWorker.close();
+  }
+}
+
+async function ship(options: ShipOptions, frameWorker: FrameWorker): Promise<ShipSummary> {
   const { sink, dataDir, signal } = options;
   const buffer = await DiskBuffer.open({
     dir: join(dataDir, 'buffers', 'ship'),
@@ -106,10 +119,6 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
     ? setInterval(() => options.onProgress!(progress), 200)
     : undefined;
   driver.start();
-  const frameWorker = new FrameWorker({
-    maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
-    check: options.validate ?? 'json',
-  });
   try {
     for (const input of options.inputs) {
       const isStdin = input.path === '-';
@@ -144,7 +153,6 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   } finally {
-    await frameWorker.close();
     clearInterval(timer);
     options.onProgress?.(progress);
     await driver.stop(); // closes the service's pooled connections too
