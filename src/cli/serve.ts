@@ -65,7 +65,34 @@ export const serveCommand: Command = {
       },
     });
     const config = events ? withEventsListen(loaded, events) : loaded;
-    const runtime = await serve(config);
+    // Listening before serve() writes DATA_DIR/admin.addr: a script that
+    // signals as soon as the file appears must not meet the default action
+    // (termination without the ordered shutdown). A signal during start-up
+    // is kept and acted on once everything is up.
+    let signals = 0;
+    let onSignal: ((signal: NodeJS.Signals) => void) | undefined;
+    let early: NodeJS.Signals | undefined;
+    const stop = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        process.stderr.write(
+          `keepwire: second signal (${signal}): exiting without finishing shutdown\n`,
+        );
+        process.exit(1);
+      }
+      if (onSignal) onSignal(signal);
+      else early = signal;
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    let runtime: Awaited<ReturnType<typeof serve>>;
+    try {
+      runtime = await serve(config);
+    } catch (error) {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      throw error;
+    }
     if (runtime.generatedAdminToken) {
       io.stderr.write(
         `keepwire: generated an admin token (shown once; kept in ${runtime.adminTokenPath}, mode 0600):\n` +
@@ -73,17 +100,10 @@ export const serveCommand: Command = {
       );
     }
     return new Promise<number>((resolve) => {
-      let signals = 0;
-      const stop = (signal: NodeJS.Signals) => {
-        signals += 1;
-        if (signals > 1) {
-          runtime.logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
-          process.exit(1);
-        }
+      onSignal = (signal) => {
         runtime.lifecycle.shutdown(signal).then(() => resolve(0));
       };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      if (early) onSignal(early);
     });
   },
 };
