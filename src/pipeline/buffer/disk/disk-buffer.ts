@@ -33,18 +33,17 @@
  */
 import { mkdirSync } from 'node:fs';
 import { type FileHandle, open, rm } from 'node:fs/promises';
-import { BadRequestError } from '../../../errors.ts';
 import { ShipAppendTooLargeError, ShipBufferFullError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
 import { type Cursor, Ledger, syncDirectory } from './ledger.ts';
 import {
-  encodeFrames,
+  encodeRecords,
   FRAME_HEADER_BYTES,
   type FrameRun,
-  frameBytes,
   leadingFrames,
   MAX_RECORD_BYTES,
+  wholeFrames,
 } from './record-frame.ts';
 import { recover, type SegmentState, segmentPath } from './recovery.ts';
 import { SegmentReader } from './segment-reader.ts';
@@ -156,21 +155,12 @@ export class DiskBuffer implements EventBuffer {
   append(records: readonly Buffer[]): Promise<void> {
     if (this.#isClosed) return Promise.reject(new Error('disk buffer is closed'));
     if (records.length === 0) return Promise.resolve();
-    for (const record of records) {
-      if (record.length > MAX_RECORD_BYTES) {
-        return Promise.reject(
-          new BadRequestError(
-            `an event of ${record.length} bytes is above the limit of ${MAX_RECORD_BYTES} bytes`,
-          ),
-        );
-      }
+    try {
+      const frames = encodeRecords(records);
+      return this.#appendEncoded(frames, { bytes: frames.length, events: records.length });
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const frames = encodeFrames(records, frameBytes(records));
-    return this.#appendEncoded(
-      frames,
-      records.length,
-      frames.length - FRAME_HEADER_BYTES * records.length,
-    );
   }
 
   /**
@@ -181,30 +171,18 @@ export class DiskBuffer implements EventBuffer {
   appendFrames(frames: Buffer, events: number): Promise<void> {
     if (this.#isClosed) return Promise.reject(new Error('disk buffer is closed'));
     if (events === 0 && frames.length === 0) return Promise.resolve();
-    let run: FrameRun;
     try {
-      run = leadingFrames(frames);
+      return this.#appendEncoded(frames, wholeFrames(frames, events));
     } catch (error) {
       return Promise.reject(error);
     }
-    if (run.bytes !== frames.length || run.events !== events) {
-      return Promise.reject(
-        new Error(
-          `appendFrames: ${frames.length} bytes hold ${run.events} whole frames in ${run.bytes} bytes, not ${events} events`,
-        ),
-      );
-    }
-    return this.#appendEncoded(frames, events, run.payloadBytes);
   }
 
-  #appendEncoded(frames: Buffer, events: number, payloadBytes: number): Promise<void> {
-    let accepted: FrameRun = { bytes: frames.length, events, payloadBytes };
+  /** Throws (to the caller's rejection) when `whenFull` refuses the append. */
+  #appendEncoded(frames: Buffer, run: Omit<FrameRun, 'payloadBytes'>): Promise<void> {
+    let accepted: FrameRun = { ...run, payloadBytes: run.bytes - FRAME_HEADER_BYTES * run.events };
     if (this.#usedBytes + frames.length > this.#options.maxSizeBytes) {
-      try {
-        accepted = this.#makeRoom(frames, accepted);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+      accepted = this.#makeRoom(frames, accepted);
       if (accepted.events === 0) return Promise.resolve();
     }
     this.#usedBytes += accepted.bytes;

@@ -3,6 +3,7 @@
  * `encodeFrames` lays a whole append out in one buffer (one allocation, one
  * write); `parseFrame` reads one frame back and says what it found.
  */
+import { BadRequestError } from '../../../errors.ts';
 import { crc32c } from './crc32c.ts';
 
 export const FRAME_HEADER_BYTES = 8;
@@ -33,6 +34,17 @@ export function encodeFrames(
     at += FRAME_HEADER_BYTES + record.length;
   }
   return out;
+}
+
+/** `encodeFrames` for an append: refuses (BadRequestError) a record above MAX_RECORD_BYTES. */
+export function encodeRecords(records: readonly Buffer[]): Buffer {
+  for (const record of records) {
+    if (record.length > MAX_RECORD_BYTES)
+      throw new BadRequestError(
+        `an event of ${record.length} bytes is above the limit of ${MAX_RECORD_BYTES} bytes`,
+      );
+  }
+  return encodeFrames(records, frameBytes(records));
 }
 
 /** Frames and payload bytes of a run of whole frames. */
@@ -117,4 +129,14 @@ export function parseFrame(
       : 'corrupt';
   out.next = payloadStart + length;
   return out;
+}
+
+/** The run `frames` holds, which must be exactly `events` whole frames; throws otherwise. */
+export function wholeFrames(frames: Buffer, events: number): FrameRun {
+  const run = leadingFrames(frames);
+  if (run.bytes !== frames.length || run.events !== events)
+    throw new Error(
+      `appendFrames: ${frames.length} bytes hold ${run.events} whole frames in ${run.bytes} bytes, not ${events} events`,
+    );
+  return run;
 }
