@@ -65,7 +65,7 @@ export async function readStreamInto(
     framed.catch(() => {}); // observed by the appender, or abandoned after a failure
     queued.push({ framed, inputBytes });
     wakeAppender();
-    while (queued.length > AHEAD && !failure) {
+    while (queued.length >= AHEAD && !failure) {
       await new Promise<void>((resolve) => {
         wakeReader = resolve;
       });
