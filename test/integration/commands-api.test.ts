@@ -143,6 +143,12 @@ test('expiry: a command nobody takes, and one sent but never answered, expire', 
     async () => (await admin('GET', `/v1/commands/${id}`)).body.status === 'expired',
     'expiry',
   );
+  // Created a few ms later, so its deadline may fall one sweep after the first's.
+  await until(
+    async () =>
+      (await admin('GET', `/v1/commands/${sent.body.commands[0].id}`)).body.status === 'expired',
+    'expiry of the sent command',
+  );
   const other = (await admin('GET', `/v1/commands/${sent.body.commands[0].id}`)).body;
   assert.equal(other.status, 'expired');
   assert.ok(other.sentAt, 'it had been sent');
