@@ -1,12 +1,11 @@
 /**
  * Records -> request body. A record is already one JSON document, so the
- * body is the records joined by constant, pre-allocated separators:
- * NDJSON (`a\nb\n`) or a JSON array (`[a,b]`). One Buffer.concat per batch.
+ * body is the records joined by constant separators: NDJSON (`a\nb\n`) or a
+ * JSON array (`[a,b]`), copied into one buffer from `allocate` (a BodyPool's,
+ * so bodies are reused).
  */
-const NEWLINE = Buffer.from('\n');
-const COMMA = Buffer.from(',');
-const OPEN = Buffer.from('[');
-const CLOSE = Buffer.from(']');
+const NEWLINE = 0x0a;
+const COMMA = 0x2c;
 
 export type Encoding = 'ndjson' | 'json';
 
@@ -15,26 +14,35 @@ export const CONTENT_TYPES: Readonly<Record<Encoding, string>> = {
   json: 'application/json',
 };
 
-export function encodeBatch(records: readonly Buffer[], encoding: Encoding): Buffer {
-  const parts: Buffer[] = new Array(records.length * 2 + 1);
+/** Bytes of the body `encodeBatch` makes of `records`. */
+export function encodedBytes(records: readonly Buffer[], encoding: Encoding): number {
   let length = 0;
-  let count = 0;
+  for (const record of records) length += record.length;
+  if (encoding === 'ndjson') return length + records.length; // a newline after each
+  return length + (records.length === 0 ? 2 : records.length + 1); // [, commas, ]
+}
+
+export function encodeBatch(
+  records: readonly Buffer[],
+  encoding: Encoding,
+  allocate: (bytes: number) => Buffer = Buffer.allocUnsafe,
+): Buffer {
+  const body = allocate(encodedBytes(records, encoding));
+  let at = 0;
   if (encoding === 'ndjson') {
     for (const record of records) {
-      parts[count++] = record;
-      parts[count++] = NEWLINE;
-      length += record.length + 1;
+      body.set(record, at);
+      at += record.length;
+      body[at++] = NEWLINE;
     }
-  } else {
-    parts[count++] = OPEN;
-    for (let index = 0; index < records.length; index += 1) {
-      if (index > 0) parts[count++] = COMMA;
-      parts[count++] = records[index]!;
-      length += records[index]!.length + (index > 0 ? 1 : 0);
-    }
-    parts[count++] = CLOSE;
-    length += 2;
+    return body;
   }
-  parts.length = count;
-  return Buffer.concat(parts, length);
+  body[at++] = 0x5b; // [
+  for (let index = 0; index < records.length; index += 1) {
+    if (index > 0) body[at++] = COMMA;
+    body.set(records[index]!, at);
+    at += records[index]!.length;
+  }
+  body[at++] = 0x5d; // ]
+  return body;
 }

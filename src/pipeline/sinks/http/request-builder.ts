@@ -2,10 +2,12 @@
  * Batch -> the parts of one POST: path, headers, body. Constant headers
  * (content type and encoding, custom headers, basic or fixed bearer auth)
  * are built once; per request only the body, its compression and a rotated
- * token file's header change.
+ * token file's header change. Bodies come from a BodyPool and go back with
+ * `release()` once the request has ended.
  */
 import { promisify } from 'node:util';
 import { gzip, zstdCompress } from 'node:zlib';
+import { BodyPool } from './body-pool.ts';
 import type { HttpSinkConfig } from './config.ts';
 import { CONTENT_TYPES, encodeBatch } from './encoder.ts';
 import { TokenFile } from './token-file.ts';
@@ -17,16 +19,23 @@ export interface BuiltRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
+  /** Call once the request has ended (answered or failed): the body's memory is reused. */
+  release(): void;
 }
+
+const NOTHING_TO_RELEASE = () => {};
 
 export class RequestBuilder {
   readonly #config: HttpSinkConfig;
   readonly #path: string;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #tokenFile: TokenFile | undefined;
+  readonly #bodies: BodyPool;
 
-  constructor(config: HttpSinkConfig) {
+  /** `concurrency`: requests in flight at once, each holding its body. */
+  constructor(config: HttpSinkConfig, concurrency: number) {
     this.#config = config;
+    this.#bodies = new BodyPool(concurrency + 1);
     const url = new URL(config.url);
     this.#path = `${url.pathname}${url.search}`;
     const headers: Record<string, string> = {
@@ -49,21 +58,30 @@ export class RequestBuilder {
   }
 
   async build(records: readonly Buffer[]): Promise<BuiltRequest> {
-    const encoded = encodeBatch(records, this.#config.encoding);
-    const body = await this.#compress(encoded);
-    if (!this.#tokenFile) return { path: this.#path, headers: this.#headers, body };
-    const authorization = await this.#tokenFile.authorization();
-    return { path: this.#path, headers: { ...this.#headers, authorization }, body };
+    const bodies = this.#bodies;
+    const encoded = encodeBatch(records, this.#config.encoding, (bytes) => bodies.acquire(bytes));
+    let body = encoded;
+    let release = () => bodies.release(encoded);
+    if (this.#config.compression !== 'none') {
+      try {
+        body = await this.#compress(encoded);
+      } finally {
+        bodies.release(encoded);
+      }
+      release = NOTHING_TO_RELEASE;
+    }
+    if (!this.#tokenFile) return { path: this.#path, headers: this.#headers, body, release };
+    let authorization: string;
+    try {
+      authorization = await this.#tokenFile.authorization();
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return { path: this.#path, headers: { ...this.#headers, authorization }, body, release };
   }
 
   #compress(body: Buffer): Promise<Buffer> {
-    switch (this.#config.compression) {
-      case 'gzip':
-        return gzipAsync(body);
-      case 'zstd':
-        return zstdAsync(body);
-      case 'none':
-        return Promise.resolve(body);
-    }
+    return this.#config.compression === 'gzip' ? gzipAsync(body) : zstdAsync(body);
   }
 }

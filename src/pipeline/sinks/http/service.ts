@@ -8,7 +8,7 @@
 import type { SinkPool } from '../../../net/index.ts';
 import { SinkRejectedError, SinkUnavailableError } from '../../errors.ts';
 import { DELIVERED, type SendResult, type SinkService } from '../service.ts';
-import type { RequestBuilder } from './request-builder.ts';
+import type { BuiltRequest, RequestBuilder } from './request-builder.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 /** How much of a rejecting response is kept for the dead-letter record. */
@@ -31,6 +31,15 @@ export class HttpService implements SinkService {
 
   async send(records: readonly Buffer[], signal: AbortSignal): Promise<SendResult> {
     const request = await this.#builder.build(records);
+    try {
+      return await this.#send(request, signal);
+    } finally {
+      // Answered or failed: undici no longer writes the body.
+      request.release();
+    }
+  }
+
+  async #send(request: BuiltRequest, signal: AbortSignal): Promise<SendResult> {
     let response: Awaited<ReturnType<SinkPool['request']>>;
     try {
       response = await this.#pool.request({
