@@ -112,7 +112,7 @@ async function runKeepwire(url: string, extra: readonly string[]): Promise<numbe
   const child = spawn(
     process.execPath,
     [
-      join(root, 'src/cli/main.ts'),
+      join(root, 'bin/keepwire.js'),
       'ship',
       input,
       '--to',

@@ -1,12 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type SinkConfig, sinkSchema } from '../config/pipeline.ts';
-import { UsageError } from '../errors.ts';
-import { shipOnce } from '../pipeline/ship-once.ts';
-import { createLogger, createRegistry } from '../telemetry/index.ts';
-import { type CliIo, type Command, parseInteger, parseOptions, writeJson } from './command.ts';
+import { FrameWorker } from '../pipeline/sources/frame-worker.ts';
+import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 import { formatBytes, formatProgress } from './progress-bar.ts';
+import { resolveSink, type SinkFlags } from './ship-sink.ts';
 
 const HELP = `Usage: keepwire ship [FILE...] --to URL [options]
        keepwire ship [FILE...] --config FILE [--sink NAME] [options]
@@ -74,109 +72,91 @@ export const shipCommand: Command = {
       'ship',
       true,
     );
-    const sink = await resolveSink(values, io);
-    const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'keepwire-ship-'));
-    const inputs = (positionals.length === 0 ? ['-'] : positionals).map((path) => ({ path }));
-    const controller = new AbortController();
-    const stop = () => {
-      controller.abort(new Error('interrupted'));
-      process.stdin.destroy();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
-    const isTty = stderr.isTTY === true;
-    const summary = await shipOnce({
-      inputs,
-      sink,
-      dataDir,
-      stdin: process.stdin,
-      registry: createRegistry({ processMetrics: false }),
-      logger: createLogger({ level: (io.env.KEEPWIRE_LOG__LEVEL as 'warn') ?? 'warn' }),
-      signal: controller.signal,
-      validate: values['shape-only'] ? 'shape' : 'json',
-      onProgress: isTty
-        ? (progress) =>
-            stderr.write(`\r\x1b[K${formatProgress(progress, Date.now(), stderr.columns ?? 100)}`)
-        : undefined,
+    // The framing worker boots on the other core while this thread loads
+    // the rest (the sink's schema, undici, pino: ~150 ms of start-up).
+    const frameWorker = new FrameWorker({
+      maxLineBytes: 1024 * 1024,
+      check: values['shape-only'] ? 'shape' : 'json',
     });
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    if (isTty) stderr.write('\n');
-    if (values.json) writeJson(io, summary);
-    else {
-      const rate = summary.eventsRead / Math.max(0.001, summary.elapsedMs / 1000);
-      io.stderr.write(
-        `keepwire ship: ${summary.eventsRead - summary.eventsPending} of ${summary.eventsRead} events acknowledged ` +
-          `(${formatBytes(summary.bytesRead)} in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(rate)} events/s)\n`,
-      );
+    try {
+      return await ship(values, positionals, io, frameWorker);
+    } finally {
+      await frameWorker.close();
     }
-    if (summary.deadLettered > 0) {
-      io.stderr.write(
-        `keepwire ship: the sink refused ${summary.deadLettered} event(s) for good; look in the dead-letter file at ${summary.deadLetterPath} ` +
-          `(each line has the reason and the sink's answer), fix the events or the sink, and ship that file's events again\n`,
-      );
-    }
-    if (summary.eventsRejectedAtInput > 0) {
-      io.stderr.write(
-        `keepwire ship: skipped ${summary.eventsRejectedAtInput} input line(s) that were not JSON objects or were too long; fix them and ship them again\n`,
-      );
-    }
-    if (summary.eventsPending > 0) {
-      io.stderr.write(
-        `keepwire ship: interrupted with ${summary.eventsPending} events not yet acknowledged; they are kept in ${dataDir}: ` +
-          `run again with --data-dir ${dataDir} to send them\n`,
-      );
-    }
-    if (summary.isComplete && values['data-dir'] === undefined)
-      rmSync(dataDir, { recursive: true, force: true });
-    return summary.isComplete ? 0 : 1;
   },
 };
 
-async function resolveSink(
-  values: {
-    to?: string;
-    config?: string;
-    sink?: string;
-    concurrency?: string;
-    'batch-max-events'?: string;
-    'batch-max-bytes'?: string;
-  },
+async function ship(
+  values: ShipValues,
+  positionals: string[],
   io: CliIo,
-): Promise<SinkConfig> {
-  if ((values.to === undefined) === (values.config === undefined)) {
-    throw new UsageError(
-      'give either --to URL or --config FILE\nRun "keepwire ship --help" for usage.',
-    );
-  }
-  let base: Record<string, unknown>;
-  if (values.to !== undefined) base = { type: 'http', url: values.to };
+  frameWorker: FrameWorker,
+): Promise<number> {
+  const [{ shipOnce }, { createLogger, createRegistry }] = await Promise.all([
+    import('../pipeline/ship-once.ts'),
+    import('../telemetry/index.ts'),
+  ]);
+  const sink = await resolveSink(values, io);
+  const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'keepwire-ship-'));
+  const inputs = (positionals.length === 0 ? ['-'] : positionals).map((path) => ({ path }));
+  const controller = new AbortController();
+  const stop = () => {
+    controller.abort(new Error('interrupted'));
+    process.stdin.destroy();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  const isTty = stderr.isTTY === true;
+  const summary = await shipOnce({
+    inputs,
+    sink,
+    dataDir,
+    stdin: process.stdin,
+    registry: createRegistry({ processMetrics: false }),
+    logger: createLogger({ level: (io.env.KEEPWIRE_LOG__LEVEL as 'warn') ?? 'warn' }),
+    signal: controller.signal,
+    frameWorker,
+    onProgress: isTty
+      ? (progress) =>
+          stderr.write(`\r\x1b[K${formatProgress(progress, Date.now(), stderr.columns ?? 100)}`)
+      : undefined,
+  });
+  process.off('SIGINT', stop);
+  process.off('SIGTERM', stop);
+  if (isTty) stderr.write('\n');
+  if (values.json) writeJson(io, summary);
   else {
-    // Only here: the whole configuration schema and the YAML parser cost ~40 ms of start-up.
-    const { loadConfig } = await import('../config/load.ts');
-    const sinks = loadConfig({ file: values.config, env: io.env }).pipeline.sinks;
-    const names = Object.keys(sinks);
-    const name = values.sink ?? (names.length === 1 ? names[0] : undefined);
-    if (name === undefined || !(name in sinks)) {
-      throw new UsageError(
-        `choose a sink with --sink NAME; ${values.config} has: ${names.join(', ') || 'none'}`,
-      );
-    }
-    base = structuredClone(sinks[name]!) as Record<string, unknown>;
-  }
-  const batch = { ...((base.batch as Record<string, unknown>) ?? {}) };
-  const maxEvents = parseInteger(values['batch-max-events'], 'batch-max-events', { min: 1 });
-  const maxBytes = parseInteger(values['batch-max-bytes'], 'batch-max-bytes', { min: 1 });
-  if (maxEvents !== undefined) batch.maxEvents = maxEvents;
-  if (maxBytes !== undefined) batch.maxBytes = maxBytes;
-  const concurrency = parseInteger(values.concurrency, 'concurrency', { min: 1, max: 1024 });
-  const input = { ...base, batch, ...(concurrency !== undefined ? { concurrency } : {}) };
-  const parsed = sinkSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new UsageError(
-      `invalid sink settings: ${parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`,
+    const rate = summary.eventsRead / Math.max(0.001, summary.elapsedMs / 1000);
+    io.stderr.write(
+      `keepwire ship: ${summary.eventsRead - summary.eventsPending} of ${summary.eventsRead} events acknowledged ` +
+        `(${formatBytes(summary.bytesRead)} in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(rate)} events/s)\n`,
     );
   }
-  return parsed.data;
+  if (summary.deadLettered > 0) {
+    io.stderr.write(
+      `keepwire ship: the sink refused ${summary.deadLettered} event(s) for good; look in the dead-letter file at ${summary.deadLetterPath} ` +
+        `(each line has the reason and the sink's answer), fix the events or the sink, and ship that file's events again\n`,
+    );
+  }
+  if (summary.eventsRejectedAtInput > 0) {
+    io.stderr.write(
+      `keepwire ship: skipped ${summary.eventsRejectedAtInput} input line(s) that were not JSON objects or were too long; fix them and ship them again\n`,
+    );
+  }
+  if (summary.eventsPending > 0) {
+    io.stderr.write(
+      `keepwire ship: interrupted with ${summary.eventsPending} events not yet acknowledged; they are kept in ${dataDir}: ` +
+        `run again with --data-dir ${dataDir} to send them\n`,
+    );
+  }
+  if (summary.isComplete && values['data-dir'] === undefined)
+    rmSync(dataDir, { recursive: true, force: true });
+  return summary.isComplete ? 0 : 1;
+}
+
+interface ShipValues extends SinkFlags {
+  'data-dir'?: string;
+  json?: boolean;
+  'shape-only'?: boolean;
 }

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { bufferSchema } from '../pipeline/buffer/buffer-schema.ts';
-import { blackholeSinkSchema } from '../pipeline/sinks/blackhole/index.ts';
+import { blackholeSinkSchema } from '../pipeline/sinks/blackhole/config.ts';
 import { sinkCommonShape } from '../pipeline/sinks/common.ts';
-import { fileSinkSchema } from '../pipeline/sinks/file/index.ts';
-import { httpSinkSchema } from '../pipeline/sinks/http/index.ts';
+import { fileSinkSchema } from '../pipeline/sinks/file/config.ts';
+import { httpSinkSchema } from '../pipeline/sinks/http/config.ts';
 import { sourceSchema } from '../pipeline/sources/source-schema.ts';
 
 /** A sink: its own options, the options every sink shares, and its buffer. */

@@ -3,7 +3,7 @@
  * CLOSE_WAIT holders gauge is reset every sample and keeps the top N
  * processes only (watch.topProcesses).
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from '../telemetry/prom.ts';
 import type { SkipCounts, SocketSnapshot } from './socket.ts';
 import { emptyStateCounts, TCP_STATES } from './tcp-state.ts';
 

@@ -1,5 +1,5 @@
 /** The command plane's metrics, registered on the injected registry. */
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from '../telemetry/prom.ts';
 import type { Registry } from '../telemetry/index.ts';
 import { COMMAND_STATUSES, type CommandStatus } from './command.ts';
 

@@ -28,11 +28,17 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
-import { buildConnector, Client, type Dispatcher, Pool } from 'undici';
+import type {
+  buildConnector as Connector,
+  Dispatcher,
+  Pool as PoolType,
+  Client as UndiciClient,
+} from 'undici';
 import type { Counter, Registry } from '../telemetry/index.ts';
 import { registeredCounter } from '../telemetry/registered-metric.ts';
 import { classifyClose, isStaleSocketError } from './close-reason.ts';
 import { ConnectionLedger } from './connection-ledger.ts';
+import { buildConnector, Client, Pool, request } from './undici.ts';
 
 export interface SinkPoolOptions {
   /** Sink name: the `sink` label of the ledger. */
@@ -58,7 +64,7 @@ export interface SinkPoolOptions {
   readonly registry: Registry;
 }
 
-export type PoolFactory = (origin: string, options: Pool.Options) => Dispatcher;
+export type PoolFactory = (origin: string, options: PoolType.Options) => Dispatcher;
 
 export const defaultPoolFactory: PoolFactory = (origin, options) => new Pool(origin, options);
 
@@ -80,7 +86,7 @@ export class SinkPool {
   readonly #ledger: ConnectionLedger;
   readonly #resends: Counter.Internal;
   readonly #pool: Dispatcher;
-  readonly #clientOptions: Client.Options;
+  readonly #clientOptions: UndiciClient.Options;
   readonly #bySocket = new WeakMap<Socket, Connection>();
   readonly #onSendHeaders: (message: unknown) => void;
   #isShuttingDown = false;
@@ -100,7 +106,7 @@ export class SinkPool {
       timeout: options.connectTimeoutMs,
       keepAlive: true,
       keepAliveInitialDelay: options.keepAliveProbeMs,
-    } as buildConnector.BuildOptions);
+    } as Connector.BuildOptions);
     // undici resets a socket after request number maxRequestsPerClient + 1.
     const maxUses = options.maxUsesPerConnection;
     this.#clientOptions = {
@@ -123,7 +129,7 @@ export class SinkPool {
       ...this.#clientOptions,
       connections: options.connections,
       factory: (origin, clientOptions) =>
-        this.#createClient(origin, clientOptions as Client.Options, maxUses),
+        this.#createClient(origin, clientOptions as UndiciClient.Options, maxUses),
     });
   }
 
@@ -140,21 +146,20 @@ export class SinkPool {
    * Sends one request; the body must be replayable (a Buffer or string).
    * Resolves with the response once its headers arrived.
    */
-  async request(request: PooledRequest): Promise<Dispatcher.ResponseData> {
-    const options =
-      this.#options.maxUsesPerConnection === 1 ? { ...request, reset: true } : request;
+  async request(pooled: PooledRequest): Promise<Dispatcher.ResponseData> {
+    const options = this.#options.maxUsesPerConnection === 1 ? { ...pooled, reset: true } : pooled;
     try {
-      return await this.#pool.request({ ...options, origin: this.#options.origin });
+      return await request(this.#pool, { ...options, origin: this.#options.origin });
     } catch (error) {
       if (
         !isStaleSocketError(error) ||
-        (request.signal as AbortSignal | undefined)?.aborted ||
+        (pooled.signal as AbortSignal | undefined)?.aborted ||
         this.#isShuttingDown
       )
         throw error;
       this.#resends.inc();
       this.#staleResends += 1;
-      return this.#requestOnFreshConnection(request);
+      return this.#requestOnFreshConnection(pooled);
     }
   }
 
@@ -171,17 +176,21 @@ export class SinkPool {
     return this.#closing;
   }
 
-  async #requestOnFreshConnection(request: PooledRequest): Promise<Dispatcher.ResponseData> {
+  async #requestOnFreshConnection(pooled: PooledRequest): Promise<Dispatcher.ResponseData> {
     const client = this.#createClient(new URL(this.#options.origin), this.#clientOptions, 1);
     try {
-      return await client.request({ ...request, origin: this.#options.origin, reset: true });
+      return await request(client, { ...pooled, origin: this.#options.origin, reset: true });
     } finally {
       // Closes once the response body has been consumed.
       void client.close();
     }
   }
 
-  #createClient(origin: URL | string, clientOptions: Client.Options, maxUses: number): Client {
+  #createClient(
+    origin: URL | string,
+    clientOptions: UndiciClient.Options,
+    maxUses: number,
+  ): UndiciClient {
     const connection: Connection = {
       requests: 0,
       maxUses,
@@ -190,7 +199,7 @@ export class SinkPool {
       lifetimeTimer: undefined,
       isRetired: false,
     };
-    const connect = clientOptions.connect as buildConnector.connector;
+    const connect = clientOptions.connect as Connector.connector;
     const client = new Client(origin, {
       ...clientOptions,
       connect: (connectOptions, callback) =>

@@ -3,7 +3,7 @@
  * injected registry. The sink driver registers its delivery metrics (sent,
  * retried, dead-lettered, batch latency, requests in flight) itself.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../telemetry/prom.ts';
 import type { EventBuffer } from './buffer/buffer.ts';
 
 export class PipelineMetrics {

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from './prom.ts';
 
 export type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 

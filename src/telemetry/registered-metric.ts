@@ -3,7 +3,7 @@
  * (one per sink, say): the first instance registers the metric, the others
  * reuse it and tell themselves apart by label.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from './prom.ts';
 
 interface MetricSpec<L extends string> {
   readonly name: string;

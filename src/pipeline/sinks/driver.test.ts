@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger, createRegistry, type Registry } from '../../telemetry/index.ts';
 import { MemoryBuffer } from '../buffer/memory.ts';
 import { SinkDriver } from './driver.ts';
-import { createHttpSinkService, httpSinkSchema } from './http/index.ts';
+import { httpSinkSchema } from './http/config.ts';
+import { createHttpSinkService } from './http/index.ts';
 import { TestCollector } from './test-collector.ts';
 
 const logger = createLogger({ level: 'silent' });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger, createRegistry } from '../../../telemetry/index.ts';
-import { blackholeSinkSchema, createBlackholeSinkService } from './index.ts';
+import { blackholeSinkSchema } from './config.ts';
+import { createBlackholeSinkService } from './index.ts';
 
 test('the blackhole sink counts events and bytes and discards them', async () => {
   const registry = createRegistry({ processMetrics: false });

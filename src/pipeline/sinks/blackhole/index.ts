@@ -4,7 +4,8 @@ import { BlackholeService } from './blackhole-service.ts';
 import type { BlackholeSinkConfig } from './config.ts';
 
 export { BlackholeService } from './blackhole-service.ts';
-export { type BlackholeSinkConfig, blackholeSinkSchema } from './config.ts';
+// The schema (config.ts) is not re-exported: it loads zod, which `keepwire ship --to` does without.
+export type { BlackholeSinkConfig } from './config.ts';
 
 export function createBlackholeSinkService(
   _config: BlackholeSinkConfig,

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { createLogger, createRegistry } from '../../../telemetry/index.ts';
-import { createFileSinkService, fileSinkSchema } from './index.ts';
+import { fileSinkSchema } from './config.ts';
+import { createFileSinkService } from './index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'keepwire-file-sink-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -4,7 +4,8 @@ import type { SinkService } from '../service.ts';
 import type { FileSinkConfig } from './config.ts';
 import { FileService } from './file-service.ts';
 
-export { type FileSinkConfig, fileSinkSchema } from './config.ts';
+// The schema (config.ts) is not re-exported: it loads zod, which `keepwire ship --to` does without.
+export type { FileSinkConfig } from './config.ts';
 export { FileService } from './file-service.ts';
 
 export function createFileSinkService(

@@ -14,7 +14,8 @@ import { after, describe, test } from 'node:test';
 import { createLogger, createRegistry } from '../../../telemetry/index.ts';
 import { SinkRejectedError, SinkUnavailableError } from '../../errors.ts';
 import { TestCollector } from '../test-collector.ts';
-import { createHttpSinkService, httpSinkSchema } from './index.ts';
+import { httpSinkSchema } from './config.ts';
+import { createHttpSinkService } from './index.ts';
 import { parseRetryAfter } from './retry-after.ts';
 
 const logger = createLogger({ level: 'silent' });

@@ -7,7 +7,8 @@ import type { HttpSinkConfig } from './config.ts';
 import { RequestBuilder } from './request-builder.ts';
 import { HttpService } from './service.ts';
 
-export { type HttpSinkConfig, httpSinkSchema } from './config.ts';
+// The schema (config.ts) is not re-exported: it loads zod, which `keepwire ship --to` does without.
+export type { HttpSinkConfig } from './config.ts';
 export { HttpService } from './service.ts';
 
 export interface HttpSinkDeps {
@@ -41,7 +42,7 @@ export function createHttpSinkService(
     },
     deps.poolFactory,
   );
-  return new HttpService(deps.name, pool, new RequestBuilder(config));
+  return new HttpService(deps.name, pool, new RequestBuilder(config, deps.concurrency));
 }
 
 function tlsOptions(tls: HttpSinkConfig['tls']): ConnectionOptions {
