@@ -52,7 +52,8 @@ const AGENTS = [
 ];
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
-function mulberry32(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same records, and test inputs, on every run. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

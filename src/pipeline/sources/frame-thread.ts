@@ -1,42 +1,24 @@
 /**
  * Worker entry of FrameWorker (frame-worker.ts): splits the chunks it is sent
  * into lines, checks each line, and lays the valid ones out as disk-buffer
- * frames (length, CRC32C, payload) in memory it transfers back. One reply per
- * message, in order.
+ * frames (length, CRC32C, payload) in memory it transfers back, all in
+ * WebAssembly (framer/wasm-framer.ts; the JS LineSplitter + check +
+ * encodeFrames is its reference). One reply per message, in order.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeFrames, frameBytes } from '../buffer/disk/record-frame.ts';
 import type { FrameReply, FrameRequest, FrameWorkerOptions } from './frame-worker.ts';
-import { isJsonObject } from './json-object-check.ts';
-import { type LineReject, LineSplitter } from './line-splitter.ts';
-import { isObjectShaped } from './object-shape-check.ts';
+import { WasmFramer } from './framer/wasm-framer.ts';
 
 const options = workerData as FrameWorkerOptions;
-const rejects: [LineReject, number][] = [];
-const newSplitter = () =>
-  new LineSplitter(
-    options.maxLineBytes,
-    (reason, line) => rejects.push([reason, line]),
-    options.check === 'shape' ? isObjectShaped : isJsonObject,
-  );
-let splitter = newSplitter();
+// end() starts it afresh for the next input.
+const framer = new WasmFramer(options.maxLineBytes, options.check);
 
 parentPort!.on('message', (request: FrameRequest) => {
-  let records: Buffer[];
-  if (request.chunk) {
-    const { buffer, byteOffset, byteLength } = request.chunk;
-    records = splitter.push(Buffer.from(buffer, byteOffset, byteLength));
-  } else {
-    records = splitter.end();
-    splitter = newSplitter();
-  }
-  const total = frameBytes(records);
-  // Memory of its own (not a slice of Node's pool): it is transferred.
-  const frames = encodeFrames(records, total, Buffer.allocUnsafeSlow(total));
-  // The chunk's memory goes back for the next read (nothing here holds a view of it now).
+  const { frames, events, rejects } = request.chunk ? framer.push(request.chunk) : framer.end();
+  // The chunk's memory goes back for the next read (its bytes were copied into wasm memory).
   const spare = request.chunk?.buffer as ArrayBuffer | undefined;
-  const reply: FrameReply = { frames, events: records.length, rejects: rejects.splice(0), spare };
+  const reply: FrameReply = { frames, events, rejects, spare };
   const transfer = spare ? [spare] : [];
-  if (total > 0) transfer.push(frames.buffer as ArrayBuffer);
+  if (frames.length > 0) transfer.push(frames.buffer as ArrayBuffer);
   parentPort!.postMessage(reply, transfer);
 });

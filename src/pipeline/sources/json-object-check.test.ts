@@ -1,50 +1,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parsesAsObject, JSON_SAMPLES as SAMPLES } from '../../../test/support/json-samples.ts';
 import { isJsonObject, MAX_DEPTH } from './json-object-check.ts';
-
-function parsesAsObject(text: string): boolean {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-  } catch {
-    return false;
-  }
-}
-
-const SAMPLES = [
-  '{}',
-  ' { } ',
-  '{"a":1}',
-  '{"a":[1,2,{"b":null}],"c":true,"d":false,"e":-0.5e+10,"f":"x\\u00e9\\n\\"y"}',
-  '{"a":[]}',
-  '{"a":{}}',
-  '{"a":[[],[{}]]}',
-  '[]',
-  '"s"',
-  '1',
-  '{',
-  '{"a"}',
-  '{"a":}',
-  '{"a":1,}',
-  '{"a":[1,]}',
-  '{,"a":1}',
-  '{"a":01}',
-  '{"a":1.}',
-  '{"a":-}',
-  '{"a":1e}',
-  '{"a":tru}',
-  '{"a":"\\x"}',
-  '{"a":"\\u12g4"}',
-  '{"a":"tab\there"}',
-  '{"a":1}}',
-  '{"a":1} x',
-  '{"a":[1}',
-  '{"a":{]}',
-  '{1:2}',
-  '{"a" "b"}',
-  '{"a":1 "b":2}',
-];
 
 test('agrees with JSON.parse on hand-picked valid and invalid documents', () => {
   for (const text of SAMPLES)
