@@ -14,21 +14,13 @@
  *   node bench/ship-vs-syslog-ng.ts [--events 50000] [--runs 3]
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import {
-  closeSync,
-  fdatasyncSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startCountingServer } from '../test/support/counting-server.ts';
+import { sameChunk, writeChunksMs } from './disk-write.ts';
 import { writeRecords } from './modsecurity-records.ts';
 
 const { values } = parseArgs({
@@ -55,23 +47,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 
 /** The same bytes written sequentially, fdatasync every 1000 ms and at the end. */
 function rawWriteMs(bytes: number): number {
-  const chunk = Buffer.alloc(1 << 20, 120);
-  const path = join(work, 'raw');
-  const started = performance.now();
-  const fd = openSync(path, 'w');
-  let lastSync = started;
-  for (let written = 0; written < bytes; written += chunk.length) {
-    writeSync(fd, chunk);
-    if (performance.now() - lastSync >= 1000) {
-      fdatasyncSync(fd);
-      lastSync = performance.now();
-    }
-  }
-  fdatasyncSync(fd);
-  closeSync(fd);
-  const elapsed = performance.now() - started;
-  rmSync(path);
-  return elapsed;
+  return writeChunksMs(join(work, 'raw'), sameChunk(bytes));
 }
 
 async function startNginx(): Promise<{ url: string; stop(): Promise<void> }> {

@@ -1,6 +1,7 @@
 /** The command plane's metrics, registered on the injected registry. */
-import { Counter, Gauge, Histogram } from '../telemetry/prom.ts';
+
 import type { Registry } from '../telemetry/index.ts';
+import { Counter, Gauge, Histogram } from '../telemetry/prom.ts';
 import { COMMAND_STATUSES, type CommandStatus } from './command.ts';
 
 export class ControlMetrics {

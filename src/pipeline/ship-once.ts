@@ -14,7 +14,7 @@ import { DiskBuffer } from './buffer/disk/disk-buffer.ts';
 import { createSinkService } from './create-sink-service.ts';
 import { SinkDriver } from './sinks/driver.ts';
 import { readFileChunks } from './sources/file-chunks.ts';
-import { FrameWorker } from './sources/frame-worker.ts';
+import type { FrameWorker } from './sources/frame-worker.ts';
 import { readStreamInto } from './sources/stream-input.ts';
 
 export interface ShipInput {
