@@ -5,6 +5,7 @@
  * the run (and its connections) alive for as long as it stays open. Events
  * the sink refuses for good go to the dead-letter file; the run reports them.
  */
+import { once } from 'node:events';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -134,9 +135,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
       if (signal.aborted) break;
     }
     buffer.endLinger();
-    while (buffer.pendingEvents > 0 && !signal.aborted) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    if (!signal.aborted) await Promise.race([buffer.drained(), once(signal, 'abort')]);
   } finally {
     clearInterval(timer);
     options.onProgress?.(progress);

@@ -182,3 +182,22 @@ test('endLinger: a reader lingering for a fuller batch takes what is there at on
   assert.equal(batch.records.length, 2);
   await buffer.close();
 });
+
+test('drained: resolves when the last pending event is acknowledged, not before', async () => {
+  const buffer = await DiskBuffer.open(options());
+  await buffer.drained(); // nothing pending: at once
+  await buffer.append(texts(3));
+  let isDrained = false;
+  const drained = buffer.drained().then(() => {
+    isDrained = true;
+  });
+  const first = await buffer.read({ ...all, maxEvents: 2 }, never);
+  const second = await buffer.read(all, never);
+  await buffer.ack(second); // out of order: one event still pending
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(isDrained, false);
+  await buffer.ack(first);
+  await drained;
+  assert.equal(buffer.pendingEvents, 0);
+  await buffer.close();
+});

@@ -98,6 +98,7 @@ export class DiskBuffer implements EventBuffer {
   #isClosed = false;
   /** Deletions of passed segments, chained in order. */
   #removing: Promise<void> = Promise.resolve();
+  #drainWaiters: (() => void)[] = [];
 
   /** Opens (and recovers) the buffer in `options.dir`. */
   static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
@@ -141,6 +142,12 @@ export class DiskBuffer implements EventBuffer {
 
   get pendingBytes(): number {
     return this.#pendingBytes;
+  }
+
+  /** Resolves once no appended event is left unacknowledged (dropped ones count as gone). */
+  drained(): Promise<void> {
+    if (this.#pendingEvents === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
   /**
@@ -355,6 +362,7 @@ export class DiskBuffer implements EventBuffer {
   }
 
   #advanceCursor(): void {
+    if (this.#pendingEvents === 0) for (const resolve of this.#drainWaiters.splice(0)) resolve();
     let moved = false;
     while (this.#inFlight.length > 0 && this.#inFlight[0]!.isAcked) {
       this.#cursor = this.#inFlight.shift()!.end;
