@@ -88,6 +88,8 @@ export class SinkPool {
   readonly #pool: Dispatcher;
   readonly #clientOptions: UndiciClient.Options;
   readonly #bySocket = new WeakMap<Socket, Connection>();
+  /** The socket each Buffer body went out on last. */
+  readonly #bodySockets = new WeakMap<Buffer, Socket>();
   readonly #onSendHeaders: (message: unknown) => void;
   #isShuttingDown = false;
   #staleResends = 0;
@@ -119,8 +121,10 @@ export class SinkPool {
       pipelining: 1,
     };
     this.#onSendHeaders = (message) => {
-      const connection = this.#bySocket.get((message as { socket: Socket }).socket);
+      const { socket, request } = message as { socket: Socket; request: { body?: unknown } };
+      const connection = this.#bySocket.get(socket);
       if (!connection) return;
+      if (Buffer.isBuffer(request.body)) this.#bodySockets.set(request.body, socket);
       connection.requests += 1;
       this.#ledger.requested();
     };
@@ -161,6 +165,26 @@ export class SinkPool {
       this.#staleResends += 1;
       return this.#requestOnFreshConnection(pooled);
     }
+  }
+
+  /**
+   * Calls `done` once the bytes of `body`, sent by a request that has ended,
+   * have all left its socket's write queue. A server may answer before it
+   * has read the whole body (and may read the rest afterwards), while undici
+   * has queued the body on the socket without a copy: its memory must not
+   * be reused until then.
+   */
+  afterBodyWritten(body: Buffer, done: () => void): void {
+    const socket = this.#bodySockets.get(body);
+    if (!socket || socket.destroyed || socket.writableLength === 0) {
+      done();
+      return;
+    }
+    const finish = () => {
+      socket.off('drain', finish).off('close', finish);
+      done();
+    };
+    socket.on('drain', finish).on('close', finish);
   }
 
   /** Closes every pooled connection (reason `shutdown`) after in-flight requests finish. */

@@ -19,7 +19,10 @@ export interface BuiltRequest {
   readonly path: string;
   readonly headers: Record<string, string>;
   readonly body: Buffer;
-  /** Call once the request has ended (answered or failed): the body's memory is reused. */
+  /**
+   * Call once the request has ended and its body has left the socket
+   * (SinkPool.afterBodyWritten): the body's memory is reused.
+   */
   release(): void;
 }
 

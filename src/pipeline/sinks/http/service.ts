@@ -34,8 +34,7 @@ export class HttpService implements SinkService {
     try {
       return await this.#send(request, signal);
     } finally {
-      // Answered or failed: undici no longer writes the body.
-      request.release();
+      this.#pool.afterBodyWritten(request.body, request.release);
     }
   }
 
