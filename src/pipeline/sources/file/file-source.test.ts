@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  openSync,
+  renameSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeDataDir } from '../../../../test/support/keepwire-process.ts';
@@ -9,7 +17,12 @@ import { PipelineMetrics } from '../../pipeline-metrics.ts';
 import { FileSource } from './file-source.ts';
 import { fileSourceSchema } from './schema.ts';
 
-function makeSource(dir: string, buffer: MemoryBuffer, readFrom: 'start' | 'end' = 'start') {
+function makeSource(
+  dir: string,
+  buffer: MemoryBuffer,
+  readFrom: 'start' | 'end' = 'start',
+  rotateWaitMs?: number,
+) {
   return new FileSource({
     name: 'tail',
     config: fileSourceSchema.parse({
@@ -17,6 +30,7 @@ function makeSource(dir: string, buffer: MemoryBuffer, readFrom: 'start' | 'end'
       include: [join(dir, '*.log')],
       readFrom,
       pollIntervalMs: 20,
+      rotateWaitMs,
     }),
     checkpointPath: join(dir, 'checkpoints', 'tail.json'),
     logger: createLogger({ level: 'silent' }),
@@ -68,6 +82,32 @@ test('tails a glob across rotation, truncation and a restart without skipping or
   assert.deepEqual(await take(buffer, 1), [8]);
   await second.stop();
   assert.equal(buffer.pendingEvents, 0);
+});
+
+test('a writer that appends to the rotated file until it reopens loses nothing within rotateWaitMs', async () => {
+  const dir = makeDataDir('kw-tail-');
+  const log = join(dir, 'audit.log');
+  const rotated = join(dir, 'audit.1');
+  writeFileSync(log, lines(1));
+  const buffer = new MemoryBuffer({ maxEvents: 1000 });
+  const source = makeSource(dir, buffer, 'start', 600);
+  await source.start();
+  assert.deepEqual(await take(buffer, 1), [1]);
+  // logrotate without copytruncate: rename, new file; the writer (nginx,
+  // ModSecurity) keeps its descriptor and writes on until it is signalled.
+  const writer = openSync(log, 'a');
+  renameSync(log, rotated);
+  writeFileSync(log, lines(10));
+  assert.deepEqual(await take(buffer, 1), [10], 'the rotation is seen, the new file read');
+  writeSync(writer, lines(2)); // after the rotation was seen
+  assert.deepEqual(await take(buffer, 1), [2]);
+  await new Promise((resolve) => setTimeout(resolve, 700)); // past rotateWaitMs
+  writeSync(writer, lines(3)); // too late: no longer read
+  closeSync(writer);
+  appendFileSync(log, lines(11));
+  assert.deepEqual(await take(buffer, 1), [11]);
+  await source.stop();
+  assert.equal(buffer.pendingEvents, 0, 'line 3, written after the wait, was not read');
 });
 
 test('readFrom end skips what a file held before the first start', async () => {

@@ -1,8 +1,11 @@
 /**
  * The file source: tails the files its globs match, polling every
  * `pollIntervalMs`.
- * - Rotation (the path now names another inode): the old file is read to
- *   its end through the descriptor still open, then the new one from 0.
+ * - Rotation (the path now names another inode): the new file is read from
+ *   0, and the old one, through the descriptor still open, for
+ *   `rotateWaitMs` more (its writer may append until it reopens the path),
+ *   then to its end once more and closed. Its lines are not checkpointed:
+ *   the path's checkpoint belongs to the new file.
  * - Truncation (the size shrank below our offset): read again from 0.
  * - Checkpoints (inode + offset of the last whole line) are written after
  *   the append is durable; a restart resumes there when the inode matches.
@@ -42,6 +45,8 @@ export class FileSource implements Source {
   readonly #options: FileSourceOptions;
   readonly #checkpoints: Checkpoints;
   readonly #files = new Map<string, Tailed>();
+  /** Rotated files still read until `until` (Date.now() ms), by the path they had. */
+  #rotated: { path: string; tailed: Tailed; until: number }[] = [];
   readonly #stopping = new AbortController();
   #loop: Promise<void> | undefined;
 
@@ -61,6 +66,7 @@ export class FileSource implements Source {
       try {
         this.#discover(false);
         for (const [path, tailed] of this.#files) await this.#poll(path, tailed);
+        await this.#pollRotated();
         await sleep(this.#options.config.pollIntervalMs, undefined, { signal });
       } catch (error) {
         if (signal.aborted) return;
@@ -126,14 +132,24 @@ export class FileSource implements Source {
     }
     if (current !== tailed.inode) {
       // Rotated or removed. A writer may have appended to the old inode
-      // between the read above and the stat: drain it once more, then move on.
-      await this.#readToEnd(path, tailed);
-      closeSync(tailed.fd);
+      // between the read above and the stat, and may go on until it reopens.
       this.#files.delete(path);
+      const until = Date.now() + this.#options.config.rotateWaitMs;
+      this.#rotated.push({ path, tailed, until });
+      this.#options.logger.info({ path }, 'file rotated; reading the new one from its start');
     }
   }
 
-  async #readToEnd(path: string, tailed: Tailed): Promise<void> {
+  async #pollRotated(): Promise<void> {
+    const now = Date.now();
+    for (const rotated of this.#rotated) {
+      await this.#readToEnd(rotated.path, rotated.tailed, false);
+      if (now >= rotated.until) closeSync(rotated.tailed.fd);
+    }
+    this.#rotated = this.#rotated.filter((rotated) => now < rotated.until);
+  }
+
+  async #readToEnd(path: string, tailed: Tailed, isCheckpointed = true): Promise<void> {
     const chunk = Buffer.allocUnsafe(this.#options.config.readChunkBytes);
     const { signal } = this.#stopping;
     for (;;) {
@@ -147,7 +163,8 @@ export class FileSource implements Source {
       if (signal.aborted) return;
       if (advanced > 0) {
         tailed.offset += advanced;
-        this.#checkpoints.set(path, { inode: tailed.inode, offset: tailed.offset });
+        if (isCheckpointed)
+          this.#checkpoints.set(path, { inode: tailed.inode, offset: tailed.offset });
       }
     }
   }
@@ -160,6 +177,8 @@ export class FileSource implements Source {
     this.#stopping.abort();
     await this.#loop?.catch(() => {});
     for (const tailed of this.#files.values()) closeSync(tailed.fd);
+    for (const { tailed } of this.#rotated) closeSync(tailed.fd);
     this.#files.clear();
+    this.#rotated = [];
   }
 }

@@ -9,6 +9,13 @@ export const fileSourceSchema = z.strictObject({
   readFrom: z.enum(['start', 'end']).default('start'),
   /** How often to look for new data, new files, rotation and truncation. */
   pollIntervalMs: z.number().int().positive().default(250),
+  /**
+   * After a rotation, how long the old file is still read (through the
+   * descriptor kept open) for what its writer appends before it reopens
+   * the path, as logrotate without copytruncate leaves nginx and ModSecurity
+   * writing until they are signalled. 0: the old file is read to its end once.
+   */
+  rotateWaitMs: z.number().int().min(0).default(5_000),
   maxLineBytes: z
     .number()
     .int()
