@@ -1,9 +1,9 @@
 /**
  * Appends for sources that can wait (unix, file, standard input): a full
  * buffer (`whenFull: block`) is waited out for its Retry-After instead of
- * refusing. After a refusal the append is split in halves, so a chunk holding
- * more events than the buffer can ever take still goes through, piece by
- * piece. Rejects only on other errors, or with the signal's reason.
+ * refusing, and an append holding more than the buffer can ever take is
+ * split in halves (records, or frames at a frame boundary) until the pieces
+ * fit. Rejects only on other errors, or with the signal's reason.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FRAME_HEADER_BYTES, leadingFrames } from '../buffer/disk/record-frame.ts';
@@ -11,74 +11,77 @@ import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
 import type { PipelineMetrics } from '../pipeline-metrics.ts';
 import type { AppendRecords } from './source.ts';
 
-export async function appendWaiting(
+/**
+ * Appends `part`, waiting out a full buffer for its Retry-After; a part the
+ * buffer can never hold is cut in two by `split` and each half appended the
+ * same way (undefined from `split`: it cannot be cut, and the error stands).
+ */
+async function appendWaitingBy<T>(
+  append: (part: T) => Promise<void>,
+  part: T,
+  split: (part: T) => [T, T] | undefined,
+  signal: AbortSignal | undefined,
+  onFull?: () => void,
+): Promise<void> {
+  for (;;) {
+    try {
+      await append(part);
+      return;
+    } catch (error) {
+      const halves = error instanceof ShipAppendTooLargeError ? split(part) : undefined;
+      if (halves) {
+        for (const half of halves) await appendWaitingBy(append, half, split, signal, onFull);
+        return;
+      }
+      if (!(error instanceof ShipBufferFullError)) throw error;
+      onFull?.();
+      await sleep(error.retryAfterMs, undefined, { signal });
+    }
+  }
+}
+
+function halveRecords(records: readonly Buffer[]): [Buffer[], Buffer[]] | undefined {
+  if (records.length < 2) return undefined;
+  const half = records.length >> 1;
+  return [records.slice(0, half), records.slice(half)];
+}
+
+export function appendWaiting(
   append: AppendRecords,
   records: readonly Buffer[],
   signal: AbortSignal | undefined,
   onFull?: () => void,
 ): Promise<void> {
-  try {
-    await append(records);
-    return;
-  } catch (error) {
-    // More than the buffer can ever hold: split at once (one event alone
-    // that can never fit is an error for the caller).
-    if (error instanceof ShipAppendTooLargeError && records.length > 1) {
-      const half = records.length >> 1;
-      await appendWaiting(append, records.slice(0, half), signal, onFull);
-      await appendWaiting(append, records.slice(half), signal, onFull);
-      return;
-    }
-    if (!(error instanceof ShipBufferFullError)) throw error;
-    onFull?.();
-    await sleep(error.retryAfterMs, undefined, { signal });
-  }
-  if (records.length === 1) return appendWaiting(append, records, signal, onFull);
-  const half = records.length >> 1;
-  await appendWaiting(append, records.slice(0, half), signal, onFull);
-  await appendWaiting(append, records.slice(half), signal, onFull);
+  return appendWaitingBy(append, records, halveRecords, signal, onFull);
 }
 
-/**
- * `appendWaiting` for frames laid out by encodeFrames (DiskBuffer.appendFrames):
- * waits out a full buffer, and splits an append larger than the buffer can
- * ever hold at a frame boundary.
- */
-export async function appendFramesWaiting(
+interface FramesPart {
+  readonly frames: Buffer;
+  readonly events: number;
+}
+
+/** The first half by bytes (at least the first frame), at a frame boundary, and the rest. */
+function halveFrames({ frames, events }: FramesPart): [FramesPart, FramesPart] | undefined {
+  if (events < 2) return undefined;
+  const first = leadingFrames(
+    frames,
+    Math.max(frames.length >> 1, frames.readUInt32LE(0) + FRAME_HEADER_BYTES),
+  );
+  return [
+    { frames: frames.subarray(0, first.bytes), events: first.events },
+    { frames: frames.subarray(first.bytes), events: events - first.events },
+  ];
+}
+
+/** `appendWaiting` for frames laid out by encodeFrames (DiskBuffer.appendFrames). */
+export function appendFramesWaiting(
   appendFrames: (frames: Buffer, events: number) => Promise<void>,
   frames: Buffer,
   events: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  for (;;) {
-    try {
-      await appendFrames(frames, events);
-      return;
-    } catch (error) {
-      if (error instanceof ShipAppendTooLargeError && events > 1) {
-        // The first half by bytes, and at least the first frame.
-        const first = leadingFrames(
-          frames,
-          Math.max(frames.length >> 1, frames.readUInt32LE(0) + FRAME_HEADER_BYTES),
-        );
-        await appendFramesWaiting(
-          appendFrames,
-          frames.subarray(0, first.bytes),
-          first.events,
-          signal,
-        );
-        await appendFramesWaiting(
-          appendFrames,
-          frames.subarray(first.bytes),
-          events - first.events,
-          signal,
-        );
-        return;
-      }
-      if (!(error instanceof ShipBufferFullError)) throw error;
-      await sleep(error.retryAfterMs, undefined, { signal });
-    }
-  }
+  const append = (part: FramesPart) => appendFrames(part.frames, part.events);
+  return appendWaitingBy(append, { frames, events }, halveFrames, signal);
 }
 
 /**
