@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, type Stats, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../errors.ts';
 import { FrameWorker } from '../pipeline/sources/frame-worker.ts';
 import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 import { formatBytes, formatProgress } from './progress-bar.ts';
@@ -72,6 +73,7 @@ export const shipCommand: Command = {
       'ship',
       true,
     );
+    for (const path of positionals) if (path !== '-') checkInput(path);
     // The framing worker boots on the other core while this thread loads
     // the rest (the sink's schema, undici, pino: ~150 ms of start-up).
     const frameWorker = new FrameWorker({
@@ -153,6 +155,23 @@ async function ship(
   if (summary.isComplete && values['data-dir'] === undefined)
     rmSync(dataDir, { recursive: true, force: true });
   return summary.isComplete ? 0 : 1;
+}
+
+/** A usage error, before anything starts, for an input that cannot be read as a file. */
+function checkInput(path: string): void {
+  let stat: Stats;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${path} (${(error as NodeJS.ErrnoException).code}); give NDJSON files, or - for standard input`,
+    );
+  }
+  if (stat.isDirectory()) {
+    throw new UsageError(
+      `${path} is a directory; give its files (a shell glob such as ${path}/*.json), or - for standard input`,
+    );
+  }
 }
 
 interface ShipValues extends SinkFlags {

@@ -141,6 +141,13 @@ test('ship: usage errors exit 2 and --help teaches with examples', async () => {
   const missing = await runCli(['ship']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /--to URL or --config FILE/);
+  const dir = makeDataDir('kw-ship-usage-');
+  const absent = await runCli(['ship', join(dir, 'absent.ndjson'), '--to', 'http://127.0.0.1:9/']);
+  assert.equal(absent.code, 2);
+  assert.match(absent.stderr, /cannot read .*absent\.ndjson \(ENOENT\); give NDJSON files/);
+  const directory = await runCli(['ship', dir, '--to', 'http://127.0.0.1:9/']);
+  assert.equal(directory.code, 2);
+  assert.match(directory.stderr, /is a directory; give its files/);
   const help = await runCli(['ship', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Examples:/);
