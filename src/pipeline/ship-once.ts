@@ -14,9 +14,12 @@ import type { Logger, Registry } from '../telemetry/index.ts';
 import { DiskBuffer } from './buffer/disk/disk-buffer.ts';
 import { createSinkService } from './create-sink-service.ts';
 import { SinkDriver } from './sinks/driver.ts';
-import { readFileChunks } from './sources/file-chunks.ts';
 import type { FrameWorker } from './sources/frame-worker.ts';
-import { readStreamInto } from './sources/stream-input.ts';
+import { frameChunks, readStreamInto } from './sources/stream-input.ts';
+
+/** Files are read by the framing worker in chunks of this size, this many ahead of the appends. */
+const FILE_CHUNK_BYTES = 1 << 20;
+const FILE_CHUNKS_AHEAD = 8;
 
 export interface ShipInput {
   /** A path, or `-` for standard input. */
@@ -107,14 +110,11 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
   driver.start();
   try {
     for (const input of options.inputs) {
-      const isStdin = input.path === '-';
       const reading = readStreamInto(
-        isStdin
-          ? options.stdin
-          : readFileChunks(input.path, 1 << 20, (bytes) => frameWorker.chunkBuffer(bytes)),
+        input.path === '-'
+          ? frameChunks(options.stdin, frameWorker)
+          : frameWorker.frameFile(input.path, FILE_CHUNK_BYTES, FILE_CHUNKS_AHEAD),
         {
-          frameWorker,
-          transferChunks: !isStdin,
           appendFrames: (frames, events) => buffer.appendFrames(frames, events),
           onReject: () => {
             progress.eventsRejected += 1;

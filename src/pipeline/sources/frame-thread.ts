@@ -1,24 +1,86 @@
 /**
- * Worker entry of FrameWorker (frame-worker.ts): splits the chunks it is sent
- * into lines, checks each line, and lays the valid ones out as disk-buffer
- * frames (length, CRC32C, payload) in memory it transfers back, all in
+ * Worker entry of FrameWorker (frame-worker.ts): splits input into lines,
+ * checks each line, and lays the valid ones out as disk-buffer frames
+ * (length, CRC32C, payload) in memory it transfers back, all in
  * WebAssembly (framer/wasm-framer.ts; the JS LineSplitter + check +
- * encodeFrames is its reference). One reply per message, in order.
+ * encodeFrames is its reference).
+ *
+ * Two ways in, never at once:
+ * - chunks the caller read (standard input): one reply per chunk or end,
+ *   in order;
+ * - a file it reads itself, straight into wasm memory: one reply per chunk
+ *   read, the last one marked, at most `credits` ahead of the caller, who
+ *   grants one more per reply it takes (or cancels).
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FrameReply, FrameRequest, FrameWorkerOptions } from './frame-worker.ts';
-import { WasmFramer } from './framer/wasm-framer.ts';
+import { type FramedChunk, WasmFramer } from './framer/wasm-framer.ts';
 
 const options = workerData as FrameWorkerOptions;
 // end() starts it afresh for the next input.
 const framer = new WasmFramer(options.maxLineBytes, options.check);
 
+interface FileReading {
+  fd: number;
+  chunkBytes: number;
+  credits: number;
+}
+let file: FileReading | undefined;
+
+function reply(framed: FramedChunk, extra: Partial<FrameReply> = {}): void {
+  const { frames, events, rejects } = framed;
+  const message: FrameReply = { frames, events, rejects, ...extra };
+  parentPort!.postMessage(message, frames.length > 0 ? [frames.buffer as ArrayBuffer] : []);
+}
+
+function closeFile(): void {
+  if (file) closeSync(file.fd);
+  file = undefined;
+}
+
+/** Reads and frames while the caller has credit left; the last reply is marked. */
+function pump(): void {
+  while (file && file.credits > 0) {
+    const { fd, chunkBytes } = file;
+    const read = framer.pushRead(chunkBytes, (into) => readSync(fd, into, 0, into.length, null));
+    file.credits -= 1;
+    if (read) {
+      reply(read.framed, { inputBytes: read.bytes });
+    } else {
+      closeFile();
+      reply(framer.end(), { inputBytes: 0, isLast: true });
+    }
+  }
+}
+
+function failFile(error: unknown): void {
+  closeFile();
+  framer.end(); // drop what a failed input left behind
+  const { message, code } = error as NodeJS.ErrnoException;
+  parentPort!.postMessage({ error: message ?? String(error), code });
+}
+
 parentPort!.on('message', (request: FrameRequest) => {
-  const { frames, events, rejects } = request.chunk ? framer.push(request.chunk) : framer.end();
-  // The chunk's memory goes back for the next read (its bytes were copied into wasm memory).
-  const spare = request.chunk?.buffer as ArrayBuffer | undefined;
-  const reply: FrameReply = { frames, events, rejects, spare };
-  const transfer = spare ? [spare] : [];
-  if (frames.length > 0) transfer.push(frames.buffer as ArrayBuffer);
-  parentPort!.postMessage(reply, transfer);
+  try {
+    if (request.file !== undefined) {
+      file = { fd: openSync(request.file, 'r'), chunkBytes: request.chunkBytes!, credits: 0 };
+      file.credits = request.credits!;
+      pump();
+    } else if (request.credits !== undefined) {
+      if (file) file.credits += request.credits;
+      pump();
+    } else if (request.isCancel) {
+      closeFile();
+      framer.end();
+      parentPort!.postMessage({ isCancelled: true });
+    } else if (request.chunk) {
+      reply(framer.push(request.chunk));
+    } else {
+      reply(framer.end());
+    }
+  } catch (error) {
+    if (request.file !== undefined || request.credits !== undefined) failFile(error);
+    else throw error;
+  }
 });

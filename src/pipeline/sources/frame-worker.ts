@@ -1,11 +1,12 @@
 /**
  * Takes the CPU work of reading NDJSON off the calling thread, for `keepwire
- * ship`: a worker thread (frame-thread.ts) splits each chunk into lines,
+ * ship`: a worker thread (frame-thread.ts) splits the input into lines,
  * checks every line (the full JSON object check costs more than everything
  * else a ship run does), and lays the valid lines out as disk-buffer frames,
- * CRC32C included, so this thread only reads input and appends frames
- * (DiskBuffer.appendFrames). Chunks are answered in the order they are sent;
- * several may be with the worker at once.
+ * CRC32C included, so this thread only appends frames
+ * (DiskBuffer.appendFrames) and runs the sink. Files are read by the worker
+ * itself (`frameFile`); chunks read here (standard input) are copied to it
+ * (`frame`), answered in the order they are sent, several at once.
  */
 import { Worker } from 'node:worker_threads';
 import type { LineReject } from './line-splitter.ts';
@@ -16,9 +17,18 @@ export interface FrameWorkerOptions {
   readonly check: 'json' | 'shape';
 }
 
-/** A chunk of input, or (no chunk) the end of one input: its last line without a newline. */
+/**
+ * To the worker: a chunk of input, or (nothing set) the end of one input
+ * (its last line without a newline); or a file to read and frame itself
+ * (`file`, `chunkBytes`, `credits`: replies it may send before more credit),
+ * more credit, or the cancellation of that file.
+ */
 export interface FrameRequest {
   readonly chunk?: Uint8Array;
+  readonly file?: string;
+  readonly chunkBytes?: number;
+  readonly credits?: number;
+  readonly isCancel?: boolean;
 }
 
 export interface FrameReply {
@@ -27,8 +37,18 @@ export interface FrameReply {
   readonly events: number;
   /** Lines skipped, with why and their line number in the input. */
   readonly rejects: [LineReject, number][];
-  /** The chunk's memory, given back for another read. */
-  readonly spare?: ArrayBuffer;
+  /** Reading a file: the input bytes this reply covers; the last reply of the file is marked. */
+  readonly inputBytes?: number;
+  readonly isLast?: boolean;
+}
+
+/** From the worker: a reply, a file that could not be read, or a cancellation done. */
+type WorkerMessage = FrameReply | { error: string; code?: string } | { isCancelled: true };
+
+/** One chunk of an input, framed (or being framed), and the input bytes it covers. */
+export interface FramedInput {
+  readonly framed: Promise<Framed>;
+  readonly inputBytes: number;
 }
 
 export interface Framed {
@@ -36,9 +56,6 @@ export interface Framed {
   readonly events: number;
   readonly rejects: readonly [LineReject, number][];
 }
-
-/** Spare chunks kept: the chunks in flight, and one more. */
-const MAX_SPARES = 8;
 
 /** The worker's module next to this one, as sources (.ts) or as the build (.js). */
 const THREAD_URL = new URL(
@@ -49,21 +66,26 @@ const THREAD_URL = new URL(
 export class FrameWorker {
   readonly #worker: Worker;
   readonly #waiting: { resolve(framed: Framed): void; reject(error: Error): void }[] = [];
-  /** Chunk memory back from the worker: reading into it again spares page faults and GC work. */
-  readonly #spares: ArrayBuffer[] = [];
+  /** The file being read by the worker: its replies, and who waits for them. */
+  #file: { readonly replies: WorkerMessage[]; wake: () => void } | undefined;
+  /** A file was abandoned: its replies still on the way are dropped until the worker confirms. */
+  #isCancelling = false;
   #failure: Error | undefined;
   #isClosed = false;
 
   constructor(options: FrameWorkerOptions) {
     this.#worker = new Worker(THREAD_URL, { workerData: options });
-    this.#worker.on('message', (reply: FrameReply) => {
-      if (reply.spare && this.#spares.length < MAX_SPARES) this.#spares.push(reply.spare);
-      const { buffer, byteOffset, byteLength } = reply.frames;
-      this.#waiting.shift()?.resolve({
-        frames: Buffer.from(buffer, byteOffset, byteLength),
-        events: reply.events,
-        rejects: reply.rejects,
-      });
+    this.#worker.on('message', (message: WorkerMessage) => {
+      if (this.#isCancelling) {
+        if ('isCancelled' in message) this.#isCancelling = false;
+        return;
+      }
+      if (this.#file) {
+        this.#file.replies.push(message);
+        this.#file.wake();
+        return;
+      }
+      this.#waiting.shift()?.resolve(framed(message as FrameReply));
     });
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => {
@@ -71,26 +93,57 @@ export class FrameWorker {
     });
   }
 
-  /** Memory for the next chunk to read and transfer: a spare one back from the worker, or new. */
-  chunkBuffer(bytes: number): Buffer {
-    const index = this.#spares.findIndex((spare) => spare.byteLength >= bytes);
-    if (index < 0) return Buffer.allocUnsafeSlow(bytes);
-    return Buffer.from(this.#spares.splice(index, 1)[0]!, 0, bytes);
-  }
-
-  /**
-   * Frames the lines `chunk` completes. With `transfer`, the chunk's whole
-   * ArrayBuffer moves to the worker (and is detached here): only for memory
-   * nobody else uses or reuses. Else the chunk's bytes are copied.
-   */
-  frame(chunk: Uint8Array, transfer: boolean): Promise<Framed> {
-    const owned = transfer ? chunk : new Uint8Array(chunk);
+  /** Frames the lines `chunk` completes (its bytes are copied to the worker). */
+  frame(chunk: Uint8Array): Promise<Framed> {
+    const owned = new Uint8Array(chunk);
     return this.#request({ chunk: owned }, [owned.buffer as ArrayBuffer]);
   }
 
   /** Ends one input: frames its last line if it had no newline, and starts afresh for the next. */
   end(): Promise<Framed> {
     return this.#request({}, []);
+  }
+
+  /**
+   * The file at `path` read and framed by the worker itself, straight into
+   * its wasm memory (no read or copy on this thread), in `chunkBytes`
+   * reads, at most `ahead` chunks before they are taken; then the end of
+   * the input. Stopping early cancels the rest. One input at a time.
+   */
+  async *frameFile(path: string, chunkBytes: number, ahead: number): AsyncGenerator<FramedInput> {
+    if (this.#failure) throw this.#failure;
+    const file = { replies: [] as WorkerMessage[], wake: () => {} };
+    this.#file = file;
+    this.#worker.postMessage({ file: path, chunkBytes, credits: ahead } satisfies FrameRequest);
+    let isDone = false;
+    try {
+      for (;;) {
+        while (file.replies.length === 0) {
+          if (this.#failure) throw this.#failure;
+          await new Promise<void>((resolve) => {
+            file.wake = resolve;
+          });
+        }
+        const message = file.replies.shift()!;
+        if ('error' in message) {
+          isDone = true;
+          throw Object.assign(new Error(`cannot read ${path}: ${message.error}`), {
+            code: message.code,
+          });
+        }
+        const reply = message as FrameReply;
+        isDone = reply.isLast === true;
+        yield { framed: Promise.resolve(framed(reply)), inputBytes: reply.inputBytes ?? 0 };
+        if (isDone) return;
+        this.#worker.postMessage({ credits: 1 } satisfies FrameRequest);
+      }
+    } finally {
+      this.#file = undefined;
+      if (!isDone && !this.#failure) {
+        this.#isCancelling = true;
+        this.#worker.postMessage({ isCancel: true } satisfies FrameRequest);
+      }
+    }
   }
 
   async close(): Promise<void> {
@@ -111,5 +164,15 @@ export class FrameWorker {
   #fail(error: Error): void {
     this.#failure ??= error;
     for (const waiter of this.#waiting.splice(0)) waiter.reject(this.#failure);
+    this.#file?.wake();
   }
+}
+
+function framed(reply: FrameReply): Framed {
+  const { buffer, byteOffset, byteLength } = reply.frames;
+  return {
+    frames: Buffer.from(buffer, byteOffset, byteLength),
+    events: reply.events,
+    rejects: reply.rejects,
+  };
 }

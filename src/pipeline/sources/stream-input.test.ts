@@ -4,10 +4,9 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { makeDataDir } from '../../../test/support/keepwire-process.ts';
 import { DiskBuffer } from '../buffer/disk/disk-buffer.ts';
-import { readFileChunks } from './file-chunks.ts';
 import { FrameWorker } from './frame-worker.ts';
 import type { LineReject } from './line-splitter.ts';
-import { readStreamInto } from './stream-input.ts';
+import { frameChunks, readStreamInto } from './stream-input.ts';
 
 const worker = new FrameWorker({ maxLineBytes: 64, check: 'json' });
 after(() => worker.close());
@@ -35,7 +34,7 @@ async function readAll(buffer: DiskBuffer): Promise<string[]> {
   return lines;
 }
 
-test('lines cut across 7-byte chunks reach the disk buffer whole and in order', async () => {
+test('a file read by the worker in 7-byte chunks reaches the disk buffer whole and in order', async () => {
   const dir = makeDataDir('kw-stream-input-');
   const lines = Array.from({ length: 200 }, (_, i) =>
     JSON.stringify({ seq: i, pad: 'x'.repeat(i % 13) }),
@@ -44,9 +43,7 @@ test('lines cut across 7-byte chunks reach the disk buffer whole and in order', 
   writeFileSync(path, `${lines.join('\n')}\n`);
   const buffer = await openBuffer(dir);
   let inputBytes = 0;
-  const events = await readStreamInto(readFileChunks(path, 7), {
-    frameWorker: worker,
-    transferChunks: true,
+  const events = await readStreamInto(worker.frameFile(path, 7, 3), {
     appendFrames: (frames, count) => buffer.appendFrames(frames, count),
     onReject: () => assert.fail('no line is invalid'),
     onAppended: (_, bytes) => {
@@ -68,12 +65,10 @@ test('bad lines are skipped and reported with their line numbers, per input; a l
   ];
   const rejects: [LineReject, number][] = [];
   for (const input of inputs) {
-    // Chunks shared with other memory (as standard input's are): copied, not transferred.
+    // Chunks shared with other memory (as standard input's are): copied to the worker.
     const shared = Buffer.from(`####${input}####`);
     const chunk = shared.subarray(4, shared.length - 4);
-    await readStreamInto([chunk], {
-      frameWorker: worker,
-      transferChunks: false,
+    await readStreamInto(frameChunks([chunk], worker), {
       appendFrames: (frames, count) => buffer.appendFrames(frames, count),
       onReject: (reason, line) => rejects.push([reason, line]),
     });
@@ -106,14 +101,61 @@ test('a full buffer is waited out, and an append larger than the buffer is split
       await buffer.ack(batch);
     }
   })();
-  const events = await readStreamInto([Buffer.from(`${lines.join('\n')}\n`)], {
-    frameWorker: worker,
-    transferChunks: false,
+  const events = await readStreamInto(frameChunks([Buffer.from(`${lines.join('\n')}\n`)], worker), {
     appendFrames: (frames, count) => buffer.appendFrames(frames, count),
     onReject: () => assert.fail('no line is invalid'),
   });
   await draining;
   assert.equal(events, 40);
   assert.deepEqual(received, lines);
+  await buffer.close();
+});
+
+test('files read by the worker: rejects numbered per file, a missing file is an error, an abandoned file is cancelled', async () => {
+  const dir = makeDataDir('kw-stream-input-');
+  const buffer = await openBuffer(dir);
+  const first = join(dir, 'first.ndjson');
+  const second = join(dir, 'second.ndjson');
+  writeFileSync(first, ['{"a":1}', 'not json', '{"a":2}'].join('\n'));
+  writeFileSync(second, ['[1]', '{"b":1}'].join('\r\n'));
+  const rejects: [LineReject, number][] = [];
+  for (const path of [first, second]) {
+    await readStreamInto(worker.frameFile(path, 5, 2), {
+      appendFrames: (frames, count) => buffer.appendFrames(frames, count),
+      onReject: (reason, line) => rejects.push([reason, line]),
+    });
+  }
+  assert.deepEqual(rejects, [
+    ['invalid', 2],
+    ['invalid', 1],
+  ]);
+  assert.deepEqual(await readAll(buffer), ['{"a":1}', '{"a":2}', '{"b":1}']);
+
+  await assert.rejects(
+    readStreamInto(worker.frameFile(join(dir, 'missing.ndjson'), 1 << 20, 2), {
+      appendFrames: () => assert.fail('nothing to append'),
+      onReject: () => assert.fail('nothing to reject'),
+    }),
+    (error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' && /missing\.ndjson/.test(error.message),
+  );
+
+  // Stopped after the first chunk of a long file (as a failed append stops
+  // it): the worker drops the rest, and the next input starts afresh.
+  const long = join(dir, 'long.ndjson');
+  writeFileSync(
+    long,
+    `${Array.from({ length: 500 }, (_, i) => JSON.stringify({ i })).join('\n')}\n`,
+  );
+  for await (const { framed } of worker.frameFile(long, 64, 4)) {
+    assert.ok((await framed).events > 0);
+    break;
+  }
+  const events = await readStreamInto(frameChunks([Buffer.from('{"after":1}\n')], worker), {
+    appendFrames: (frames, count) => buffer.appendFrames(frames, count),
+    onReject: () => assert.fail('no line is invalid'),
+  });
+  assert.equal(events, 1);
+  assert.deepEqual(await readAll(buffer), ['{"after":1}']);
   await buffer.close();
 });

@@ -1,23 +1,21 @@
 /**
- * Reads NDJSON from a stream (standard input, or a file for `keepwire ship`)
- * into a disk buffer. A framing worker (frame-worker.ts) splits, checks and
- * frames the lines of up to AHEAD chunks while this thread reads the next
- * chunk; each chunk's frames are appended as soon as they are back, in input
- * order, one append at a time (so a live stream's events go out at once); a
- * full buffer (block) is waited out. Invalid and oversized lines are counted
- * through `onReject`.
+ * Reads NDJSON input (standard input, or files for `keepwire ship`) into a
+ * disk buffer. A framing worker (frame-worker.ts) splits, checks and frames
+ * the lines: of the chunks this thread reads from a stream (`frameChunks`),
+ * or of a file it reads itself (`FrameWorker.frameFile`). Up to AHEAD framed
+ * chunks are queued here; each chunk's frames are appended as soon as they
+ * are back, in input order, one append at a time (so a live stream's events
+ * go out at once); a full buffer (block) is waited out. Invalid and
+ * oversized lines are counted through `onReject`.
  */
 import { appendFramesWaiting } from './append-waiting.ts';
-import type { Framed, FrameWorker } from './frame-worker.ts';
+import type { Framed, FramedInput, FrameWorker } from './frame-worker.ts';
 import type { LineReject } from './line-splitter.ts';
 
 /** Chunks with the worker at once: enough to keep it busy while an append is written. */
 const AHEAD = 4;
 
 export interface StreamInputOptions {
-  readonly frameWorker: FrameWorker;
-  /** Each chunk's memory is the stream's gift, never reused: it moves to the worker without a copy. */
-  readonly transferChunks: boolean;
   readonly appendFrames: (frames: Buffer, events: number) => Promise<void>;
   readonly onReject: (reason: LineReject, line: number) => void;
   /** Called after each durable append with the events and input bytes it covered. */
@@ -25,11 +23,22 @@ export interface StreamInputOptions {
   readonly signal?: AbortSignal;
 }
 
-export async function readStreamInto(
+/** The chunks of `stream` (standard input) framed by `frameWorker`, then the end of the input. */
+export async function* frameChunks(
   stream: AsyncIterable<Buffer> | Iterable<Buffer>,
+  frameWorker: FrameWorker,
+): AsyncGenerator<FramedInput> {
+  for await (const chunk of stream)
+    yield { framed: frameWorker.frame(chunk), inputBytes: chunk.length };
+  yield { framed: frameWorker.end(), inputBytes: 0 };
+}
+
+/** Appends the framed chunks of one input, in order; resolves with the events appended. */
+export async function readStreamInto(
+  input: AsyncIterable<FramedInput>,
   options: StreamInputOptions,
 ): Promise<number> {
-  const { frameWorker, signal } = options;
+  const { signal } = options;
   const queued: { framed: Promise<Framed>; inputBytes: number }[] = [];
   let isEnded = false;
   let events = 0;
@@ -72,11 +81,7 @@ export async function readStreamInto(
     }
     if (failure) throw failure.error;
   };
-  for await (const chunk of stream) {
-    const inputBytes = chunk.length; // before a transfer empties the view
-    await enqueue(frameWorker.frame(chunk, options.transferChunks), inputBytes);
-  }
-  await enqueue(frameWorker.end(), 0);
+  for await (const { framed, inputBytes } of input) await enqueue(framed, inputBytes);
   isEnded = true;
   wakeAppender();
   await appending;

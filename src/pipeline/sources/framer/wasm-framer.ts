@@ -80,6 +80,21 @@ export class WasmFramer {
     return framed;
   }
 
+  /**
+   * `push` for bytes read straight into wasm memory (no copy in): `read`
+   * fills the view it is given (`maxBytes` long) and returns how many bytes
+   * it read. Undefined, framing nothing, when it read none.
+   */
+  pushRead(
+    maxBytes: number,
+    read: (into: Uint8Array) => number,
+  ): { framed: FramedChunk; bytes: number } | undefined {
+    const at = this.#reserve(maxBytes);
+    const bytes = read(new Uint8Array(this.#wasm.memory.buffer, at, maxBytes));
+    if (bytes === 0) return undefined;
+    return { framed: this.#collect(this.#wasm.push(bytes)), bytes };
+  }
+
   /** framer.c's JSON object check alone (isJsonObject's semantics). */
   isJsonObject(bytes: Uint8Array): boolean {
     return this.#wasm.check_json(this.#copyIn(bytes), bytes.length) === 1;
@@ -97,10 +112,15 @@ export class WasmFramer {
 
   /** Copies `bytes` in after the carried line; returns where they went. */
   #copyIn(bytes: Uint8Array): number {
-    const at = this.#wasm.reserve(bytes.length) >>> 0;
-    if (at === 0) throw new RangeError(`no wasm memory for a chunk of ${bytes.length} bytes`);
-    // After reserve: it may have grown (and so replaced) memory.buffer.
+    const at = this.#reserve(bytes.length);
     new Uint8Array(this.#wasm.memory.buffer, at, bytes.length).set(bytes);
+    return at;
+  }
+
+  /** Room for `bytes` after the carried line; where they go. Read memory.buffer after it: it may have grown. */
+  #reserve(bytes: number): number {
+    const at = this.#wasm.reserve(bytes) >>> 0;
+    if (at === 0) throw new RangeError(`no wasm memory for a chunk of ${bytes} bytes`);
     return at;
   }
 
