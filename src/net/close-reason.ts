@@ -31,6 +31,7 @@ export function classifyClose(connection: ClosingConnection, error: unknown): Cl
   if (code === 'UND_ERR_SOCKET' && (message === 'other side closed' || message === 'closed')) {
     return 'peer_closed';
   }
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'peer_closed';
   return 'error';
 }
 
