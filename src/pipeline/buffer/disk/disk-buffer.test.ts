@@ -201,3 +201,23 @@ test('drained: resolves when the last pending event is acknowledged, not before'
   assert.equal(buffer.pendingEvents, 0);
   await buffer.close();
 });
+
+test('with an interval fsync, rolled segments close beside the writes and a reopen finds every record', async () => {
+  const dir = join(makeDataDir('kw-disk-'), 'b');
+  const first = await DiskBuffer.open(options({ dir, fsync: 20, segmentMaxBytes: 256 }));
+  for (let i = 0; i < 40; i++) await first.append(texts(5, `r${i}-`));
+  assert.ok(segmentFiles(dir).length >= 10, `rolled: ${segmentFiles(dir).length} segments`);
+  await first.close();
+  const second = await DiskBuffer.open(options({ dir, fsync: 20, segmentMaxBytes: 256 }));
+  const seen: string[] = [];
+  while (second.pendingEvents > 0) {
+    const batch = await second.read(all, never);
+    seen.push(...batch.records.map(String));
+    await second.ack(batch);
+  }
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 40 }, (_, i) => texts(5, `r${i}-`).map(String)).flat(),
+  );
+  await second.close();
+});

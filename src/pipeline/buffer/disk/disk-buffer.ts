@@ -15,7 +15,9 @@
  * - One append call is one write of all its frames; it resolves after the
  *   write and, with `fsync: always`, after fdatasync (group commit: appends
  *   that arrive while a write is in flight share the next write and sync).
- *   With an interval, a timer fdatasyncs; with `never`, the OS decides.
+ *   With an interval, a timer fdatasyncs; with `never`, the OS decides. A
+ *   segment rolled away from is synced before the next write with `always`,
+ *   beside the next writes with an interval; close() waits for it.
  * - The reader never reads past what a completed write put in the file.
  * - The ledger's cursor only moves past a contiguous run of acknowledged
  *   batches; every record after it is handed out again after a restart
@@ -37,6 +39,7 @@ import { ShipAppendTooLargeError, ShipBufferFullError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
 import { type Cursor, Ledger, syncDirectory } from './ledger.ts';
+import type { DiskBufferOptions } from './options.ts';
 import {
   encodeRecords,
   FRAME_HEADER_BYTES,
@@ -48,19 +51,7 @@ import {
 import { recover, type SegmentState, segmentPath } from './recovery.ts';
 import { SegmentReader } from './segment-reader.ts';
 
-export type FsyncPolicy = 'always' | 'never' | number;
-export type WhenFull = 'block' | 'dropOldest' | 'dropNewest';
-export type DropReason = 'buffer_full_oldest' | 'buffer_full_newest' | 'corrupt';
-
-export interface DiskBufferOptions {
-  readonly dir: string;
-  readonly maxSizeBytes: number;
-  readonly fsync: FsyncPolicy;
-  readonly whenFull: WhenFull;
-  readonly segmentMaxBytes?: number;
-  readonly retryAfterMs?: number;
-  readonly onDrop?: (count: number, reason: DropReason) => void;
-}
+export type { DiskBufferOptions, DropReason, FsyncPolicy, WhenFull } from './options.ts';
 
 interface Pending {
   readonly frames: Buffer;
@@ -98,6 +89,8 @@ export class DiskBuffer implements EventBuffer {
   #isClosed = false;
   /** Deletions of passed segments, chained in order. */
   #removing: Promise<void> = Promise.resolve();
+  /** Syncs and closes of segments rolled away from. */
+  #closingSegments: Promise<void> = Promise.resolve();
   #drainWaiters: (() => void)[] = [];
 
   /** Opens (and recovers) the buffer in `options.dir`. */
@@ -294,9 +287,15 @@ export class DiskBuffer implements EventBuffer {
 
   async #openSegment(id: number): Promise<void> {
     const previous = this.#handle;
-    if (previous) {
-      if (this.#options.fsync !== 'never') await previous.datasync();
+    if (previous && this.#options.fsync === 'always') {
+      await previous.datasync();
       await previous.close();
+    } else if (previous) {
+      // Synced at once but off the write path: waiting for it here stalled
+      // every append behind a whole segment's fdatasync (~15 % of a ship).
+      const sync = this.#options.fsync === 'never' ? Promise.resolve() : previous.datasync();
+      const closing = sync.catch(() => {}).then(() => previous.close());
+      this.#closingSegments = this.#closingSegments.then(() => closing).catch(() => {});
     }
     this.#handle = await open(segmentPath(this.#options.dir, id), 'wx', 0o640);
     if (this.#options.fsync === 'always') syncDirectory(this.#options.dir);
@@ -392,6 +391,7 @@ export class DiskBuffer implements EventBuffer {
     }
     this.#reader.close();
     this.#ledger.close();
+    await this.#closingSegments;
     await this.#removing;
   }
 }
