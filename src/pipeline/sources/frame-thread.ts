@@ -64,8 +64,9 @@ function failFile(error: unknown): void {
 parentPort!.on('message', (request: FrameRequest) => {
   try {
     if (request.file !== undefined) {
-      file = { fd: openSync(request.file, 'r'), chunkBytes: request.chunkBytes!, credits: 0 };
-      file.credits = request.credits!;
+      closeFile(); // one input at a time: a new one ends any other
+      const fd = openSync(request.file, 'r');
+      file = { fd, chunkBytes: request.chunkBytes!, credits: request.credits! };
       pump();
     } else if (request.credits !== undefined) {
       if (file) file.credits += request.credits;

@@ -142,11 +142,26 @@ export class FileSource implements Source {
 
   async #pollRotated(): Promise<void> {
     const now = Date.now();
-    for (const rotated of this.#rotated) {
-      await this.#readToEnd(rotated.path, rotated.tailed, false);
-      if (now >= rotated.until) closeSync(rotated.tailed.fd);
+    const rotated = this.#rotated;
+    this.#rotated = [];
+    for (const [index, entry] of rotated.entries()) {
+      let isDone = now >= entry.until;
+      try {
+        await this.#readToEnd(entry.path, entry.tailed, false);
+      } catch (error) {
+        if (this.#stopping.signal.aborted) {
+          this.#rotated.push(...rotated.slice(index)); // stop() closes them
+          throw error;
+        }
+        this.#options.logger.warn(
+          { err: error, path: entry.path },
+          'rotated file unreadable; closed',
+        );
+        isDone = true;
+      }
+      if (isDone) closeSync(entry.tailed.fd);
+      else this.#rotated.push(entry);
     }
-    this.#rotated = this.#rotated.filter((rotated) => now < rotated.until);
   }
 
   async #readToEnd(path: string, tailed: Tailed, isCheckpointed = true): Promise<void> {
