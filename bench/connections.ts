@@ -28,6 +28,7 @@ import { httpSinkSchema } from '../src/pipeline/sinks/http/config.ts';
 import { createHttpSinkService } from '../src/pipeline/sinks/http/index.ts';
 import { createLogger, createRegistry } from '../src/telemetry/index.ts';
 import { Nginx } from '../test/support/nginx.ts';
+import { median } from './median.ts';
 import { makeRecord } from './modsecurity-records.ts';
 
 const { values } = parseArgs({
@@ -175,12 +176,6 @@ async function runPerEvent(): Promise<Sample> {
   };
   await nginx.dispose();
   return sample;
-}
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 function summarise(samples: Sample[]) {

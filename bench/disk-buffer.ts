@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiskBuffer, type FsyncPolicy } from '../src/pipeline/buffer/disk/disk-buffer.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,12 +34,6 @@ const batchSize = Number(values.batch);
 const fsync: FsyncPolicy =
   values.fsync === 'always' || values.fsync === 'never' ? values.fsync : Number(values.fsync);
 const runs = Number(values.runs);
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const record = Buffer.from(`{"seq":0,"pad":"${'x'.repeat(Math.max(0, eventBytes - 20))}"}`);
 const batch = Array.from({ length: batchSize }, () => record);

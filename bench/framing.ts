@@ -24,6 +24,7 @@ import { WasmFramer } from '../src/pipeline/sources/framer/wasm-framer.ts';
 import { isJsonObject } from '../src/pipeline/sources/json-object-check.ts';
 import { LineSplitter } from '../src/pipeline/sources/line-splitter.ts';
 import { isObjectShaped } from '../src/pipeline/sources/object-shape-check.ts';
+import { median } from './median.ts';
 import { writeRecords } from './modsecurity-records.ts';
 
 const { values } = parseArgs({
@@ -39,12 +40,6 @@ const runs = Number(values.runs);
 const MAX_LINE_BYTES = 1024 * 1024;
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'kw-bench-framing-'));
 await writeRecords(join(dir, 'records.ndjson'), records, 1);

@@ -38,6 +38,7 @@ import { parseArgs } from 'node:util';
 import { WasmFramer } from '../src/pipeline/sources/framer/wasm-framer.ts';
 import { Nginx } from '../test/support/nginx.ts';
 import { sameChunk, writeChunksMs } from './disk-write.ts';
+import { median } from './median.ts';
 import { writeRecords } from './modsecurity-records.ts';
 
 const { values } = parseArgs({
@@ -54,12 +55,6 @@ const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 const work = mkdtempSync(join(tmpdir(), 'kw-bench-ceiling-'));
 const input = join(work, 'audit.ndjson');
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function processCpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -21,6 +21,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startCountingServer } from '../test/support/counting-server.ts';
 import { sameChunk, writeChunksMs } from './disk-write.ts';
+import { median } from './median.ts';
 import { writeRecords } from './modsecurity-records.ts';
 
 const { values } = parseArgs({
@@ -31,12 +32,6 @@ const RUNS = Number(values.runs);
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'kw-bench-ship-'));
 const input = join(work, 'audit.ndjson');
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {

@@ -18,6 +18,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { takeSnapshot, takeStateCounts } from '../src/conntrack/snapshot.ts';
+import { median } from './median.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,12 +33,6 @@ const node = process.execPath;
 const devNull = openSync('/dev/null', 'w');
 const CONNECTIONS_PER_FARM = 4000; // 8,000 fds per child
 const farms: ChildProcess[] = [];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
 
 function timeOnce(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
