@@ -11,6 +11,7 @@
  */
 import type { SinkConfig } from '../config/pipeline.ts';
 import { UsageError } from '../errors.ts';
+import type { ShipOptions } from '../pipeline/ship-once.ts';
 import { type CliIo, parseInteger } from './command.ts';
 
 export interface SinkFlags {
@@ -108,4 +109,23 @@ async function configuredSink(flags: SinkFlags, io: CliIo): Promise<SinkConfig> 
     );
   }
   return structuredClone(sinks[name]!);
+}
+
+/**
+ * How `keepwire ship` builds its sink's service: an http sink straight from
+ * its folder (no zod), any other through the sink registry (reachable only
+ * with --config, which has loaded the schema already).
+ */
+export async function shipServiceFactory(sink: SinkConfig): Promise<ShipOptions['createService']> {
+  if (sink.type === 'http') {
+    const { createHttpSinkService } = await import('../pipeline/sinks/http/index.ts');
+    return (name, config, context) =>
+      createHttpSinkService(config as typeof sink, {
+        ...context,
+        name,
+        concurrency: config.concurrency,
+        logger: context.logger.child({ sink: name }),
+      });
+  }
+  return (await import('../pipeline/sinks/registry.ts')).createSinkService;
 }

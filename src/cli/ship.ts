@@ -5,7 +5,7 @@ import { UsageError } from '../errors.ts';
 import { FrameWorker } from '../pipeline/sources/frame-worker.ts';
 import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 import { formatBytes, formatProgress } from './progress-bar.ts';
-import { resolveSink, type SinkFlags } from './ship-sink.ts';
+import { resolveSink, type SinkFlags, shipServiceFactory } from './ship-sink.ts';
 
 const HELP = `Usage: keepwire ship [FILE...] --to URL [options]
        keepwire ship [FILE...] --config FILE [--sink NAME] [options]
@@ -99,6 +99,7 @@ async function ship(
     import('../telemetry/index.ts'),
   ]);
   const sink = await resolveSink(values, io);
+  const createService = await shipServiceFactory(sink);
   const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'keepwire-ship-'));
   const inputs = (positionals.length === 0 ? ['-'] : positionals).map((path) => ({ path }));
   const controller = new AbortController();
@@ -113,6 +114,7 @@ async function ship(
   const summary = await shipOnce({
     inputs,
     sink,
+    createService,
     dataDir,
     stdin: process.stdin,
     registry: createRegistry({ processMetrics: false }),

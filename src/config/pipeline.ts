@@ -1,18 +1,9 @@
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
-import { bufferSchema } from '../pipeline/buffer/buffer-schema.ts';
-import { blackholeSinkSchema } from '../pipeline/sinks/blackhole/config.ts';
-import { sinkCommonShape } from '../pipeline/sinks/common.ts';
-import { fileSinkSchema } from '../pipeline/sinks/file/config.ts';
-import { httpSinkSchema } from '../pipeline/sinks/http/config.ts';
+import { type SinkConfig, sinkSchema } from '../pipeline/sinks/registry.ts';
 import { sourceSchema } from '../pipeline/sources/source-schema.ts';
 
-/** A sink: its own options, the options every sink shares, and its buffer. */
-export const sinkSchema = z.discriminatedUnion('type', [
-  httpSinkSchema.extend(sinkCommonShape).extend({ buffer: bufferSchema }),
-  fileSinkSchema.extend(sinkCommonShape).extend({ buffer: bufferSchema }),
-  blackholeSinkSchema.extend(sinkCommonShape).extend({ buffer: bufferSchema }),
-]);
+export { type SinkConfig, sinkSchema };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const nameSchema = z.string().regex(NAME, 'names are letters, digits, "_" and "-" (at most 64)');
@@ -75,7 +66,6 @@ export const pipelineSchema = z
   .prefault(DEFAULT_PIPELINE);
 
 export type PipelineConfig = z.output<typeof pipelineSchema>;
-export type SinkConfig = z.output<typeof sinkSchema>;
 
 /**
  * `keepwire serve --events HOST:PORT`: the same configuration with the

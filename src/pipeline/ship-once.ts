@@ -12,8 +12,9 @@ import type { Readable } from 'node:stream';
 import type { SinkConfig } from '../config/pipeline.ts';
 import type { Logger, Registry } from '../telemetry/index.ts';
 import { DiskBuffer } from './buffer/disk/disk-buffer.ts';
-import { createSinkService } from './create-sink-service.ts';
+import type { SinkContext } from './sinks/definition.ts';
 import { SinkDriver } from './sinks/driver.ts';
+import type { SinkService } from './sinks/service.ts';
 import type { FrameWorker } from './sources/frame-worker.ts';
 import { frameChunks, readStreamInto } from './sources/stream-input.ts';
 
@@ -40,6 +41,16 @@ export interface ShipProgress {
 export interface ShipOptions {
   readonly inputs: readonly ShipInput[];
   readonly sink: SinkConfig;
+  /**
+   * Builds the sink's service. `keepwire ship` gives one that does not load
+   * the configuration schema for `--to` (src/cli/ship-sink.ts); the sink
+   * registry's createSinkService does the same for any sink.
+   */
+  readonly createService: (
+    name: string,
+    config: SinkConfig,
+    context: Omit<SinkContext, 'name' | 'concurrency'>,
+  ) => SinkService;
   readonly dataDir: string;
   readonly stdin: Readable;
   readonly registry: Registry;
@@ -77,7 +88,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
   });
   const deadLetterPath = join(dataDir, 'dead-letter', 'ship.ndjson');
   const deadLetteredBefore = countLines(deadLetterPath);
-  const service = createSinkService('ship', sink, {
+  const service = options.createService('ship', sink, {
     dataDir,
     registry: options.registry,
     logger: options.logger,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BodyPool } from './body-pool.ts';
+import { BodyPool } from '../body-pool.ts';
 import { encodeBatch, encodedBytes } from './encoder.ts';
 
 const RECORDS = [Buffer.from('{"a":1}'), Buffer.from('{"b":"x"}'), Buffer.from('{}')];

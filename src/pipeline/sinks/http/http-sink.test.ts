@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createLogger, createRegistry } from '../../../telemetry/index.ts';
 import { SinkRejectedError, SinkUnavailableError } from '../../errors.ts';
+import { parseRetryAfter } from '../retry-after.ts';
 import { TestCollector } from '../test-collector.ts';
 import { httpSinkSchema } from './config.ts';
 import { createHttpSinkService } from './index.ts';
-import { parseRetryAfter } from './retry-after.ts';
 
 const logger = createLogger({ level: 'silent' });
 const dir = mkdtempSync(join(tmpdir(), 'keepwire-http-sink-'));
@@ -103,11 +103,40 @@ describe('HTTP sink: bodies and headers', () => {
       );
     }));
 
+  test('basic auth with a password file and an API key from a file', () =>
+    withCollector(async (collector) => {
+      const passwordFile = join(dir, 'password');
+      const keyFile = join(dir, 'api-key');
+      writeFileSync(passwordFile, 'from-a-file\n');
+      writeFileSync(keyFile, 'VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==\n');
+      const basic = sink({
+        url: collector.url,
+        auth: { type: 'basic', user: 'ship', passwordFile },
+      });
+      const apiKey = sink({ url: collector.url, auth: { type: 'apiKey', keyFile } });
+      await basic.send(records, signal);
+      await apiKey.send(records, signal);
+      await Promise.all([basic.close(), apiKey.close()]);
+      assert.deepEqual(
+        collector.requests.map((request) => request.headers.authorization),
+        [
+          `Basic ${Buffer.from('ship:from-a-file').toString('base64')}`,
+          'ApiKey VnVhQ2ZHY0JDZGJrUW0tZTVhT3g6dWkybHAyYXhUTm1zeWFrdzl0dk5udw==',
+        ],
+      );
+    }));
+
   test('bearer auth needs exactly one of token and tokenFile', () => {
     assert.throws(() =>
       httpSinkSchema.parse({ type: 'http', url: 'http://x', auth: { type: 'bearer' } }),
     );
     assert.throws(() => httpSinkSchema.parse({ type: 'http', url: 'http://x', unknown: 1 }));
+    const basic = { type: 'basic', user: 'u', password: 'p', passwordFile: '/f' };
+    assert.throws(() => httpSinkSchema.parse({ type: 'http', url: 'http://x', auth: basic }));
+    const halfCertificate = { certFile: '/c.pem' };
+    assert.throws(() =>
+      httpSinkSchema.parse({ type: 'http', url: 'http://x', tls: halfCertificate }),
+    );
   });
 });
 

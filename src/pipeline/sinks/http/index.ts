@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import type { ConnectionOptions } from 'node:tls';
-import { type PoolFactory, SinkPool } from '../../../net/index.ts';
+import type { PoolFactory } from '../../../net/index.ts';
 import type { Logger, Registry } from '../../../telemetry/index.ts';
+import { createSinkPool } from '../pooled-connection.ts';
 import type { SinkService } from '../service.ts';
 import type { HttpSinkConfig } from './config.ts';
 import { RequestBuilder } from './request-builder.ts';
@@ -23,34 +22,6 @@ export function createHttpSinkService(
   config: HttpSinkConfig,
   deps: HttpSinkDeps,
 ): HttpService & SinkService {
-  const url = new URL(config.url);
-  const pool = new SinkPool(
-    {
-      name: deps.name,
-      origin: url.origin,
-      connections: deps.concurrency,
-      connectTimeoutMs: config.timeouts.connectTimeoutMs,
-      headersTimeoutMs: config.timeouts.headersTimeoutMs,
-      bodyTimeoutMs: config.timeouts.bodyTimeoutMs,
-      idleTimeoutMs: config.pool.idleTimeoutMs,
-      hintMarginMs: config.pool.hintMarginMs,
-      maxUsesPerConnection: config.pool.maxUsesPerConnection,
-      maxLifetimeMs: config.pool.maxLifetimeMs,
-      keepAliveProbeMs: config.pool.keepAliveProbeMs,
-      tls: url.protocol === 'https:' ? tlsOptions(config.tls) : undefined,
-      registry: deps.registry,
-    },
-    deps.poolFactory,
-  );
+  const pool = createSinkPool(deps.name, new URL(config.url), config, deps);
   return new HttpService(deps.name, pool, new RequestBuilder(config, deps.concurrency));
-}
-
-function tlsOptions(tls: HttpSinkConfig['tls']): ConnectionOptions {
-  return {
-    ca: tls.caFile === undefined ? undefined : readFileSync(tls.caFile),
-    cert: tls.certFile === undefined ? undefined : readFileSync(tls.certFile),
-    key: tls.keyFile === undefined ? undefined : readFileSync(tls.keyFile),
-    servername: tls.serverName,
-    rejectUnauthorized: tls.rejectUnauthorized,
-  };
 }

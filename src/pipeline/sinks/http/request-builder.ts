@@ -1,16 +1,16 @@
 /**
  * Batch -> the parts of one POST: path, headers, body. Constant headers
- * (content type and encoding, custom headers, basic or fixed bearer auth)
- * are built once; per request only the body, its compression and a rotated
- * token file's header change. Bodies come from a BodyPool and go back with
+ * (content type and encoding, custom headers, auth with an inline secret)
+ * are built once; per request only the body, its compression and the
+ * header of a secret kept in a file change. Bodies come from a BodyPool and go back with
  * `release()` once the request has ended.
  */
 import { promisify } from 'node:util';
 import { gzip, zstdCompress } from 'node:zlib';
-import { BodyPool } from './body-pool.ts';
+import { Authorization } from '../authorization.ts';
+import { BodyPool } from '../body-pool.ts';
 import type { HttpSinkConfig } from './config.ts';
 import { CONTENT_TYPES, encodeBatch } from './encoder.ts';
-import { TokenFile } from './token-file.ts';
 
 const gzipAsync = promisify(gzip);
 const zstdAsync = promisify(zstdCompress);
@@ -32,7 +32,7 @@ export class RequestBuilder {
   readonly #config: HttpSinkConfig;
   readonly #path: string;
   readonly #headers: Readonly<Record<string, string>>;
-  readonly #tokenFile: TokenFile | undefined;
+  readonly #authorization: Authorization;
   readonly #bodies: BodyPool;
 
   /** `concurrency`: requests in flight at once, each holding its body. */
@@ -46,18 +46,10 @@ export class RequestBuilder {
       'user-agent': 'keepwire',
     };
     if (config.compression !== 'none') headers['content-encoding'] = config.compression;
-    const auth = config.auth;
-    if (auth?.type === 'basic') {
-      headers.authorization = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}`;
-    } else if (auth?.type === 'bearer' && auth.token !== undefined) {
-      headers.authorization = `Bearer ${auth.token}`;
-    }
+    this.#authorization = new Authorization(config.auth);
+    if (this.#authorization.fixed !== undefined) headers.authorization = this.#authorization.fixed;
     for (const [name, value] of Object.entries(config.headers)) headers[name.toLowerCase()] = value;
     this.#headers = Object.freeze(headers);
-    this.#tokenFile =
-      auth?.type === 'bearer' && auth.tokenFile !== undefined
-        ? new TokenFile(auth.tokenFile)
-        : undefined;
   }
 
   async build(records: readonly Buffer[]): Promise<BuiltRequest> {
@@ -73,10 +65,11 @@ export class RequestBuilder {
       }
       release = NOTHING_TO_RELEASE;
     }
-    if (!this.#tokenFile) return { path: this.#path, headers: this.#headers, body, release };
+    if (!this.#authorization.isRotating)
+      return { path: this.#path, headers: this.#headers, body, release };
     let authorization: string;
     try {
-      authorization = await this.#tokenFile.authorization();
+      authorization = (await this.#authorization.current())!;
     } catch (error) {
       release();
       throw error;

@@ -7,9 +7,9 @@
  */
 import type { SinkPool } from '../../../net/index.ts';
 import { SinkRejectedError, SinkUnavailableError } from '../../errors.ts';
+import { parseRetryAfter } from '../retry-after.ts';
 import { DELIVERED, type SendResult, type SinkService } from '../service.ts';
 import type { BuiltRequest, RequestBuilder } from './request-builder.ts';
-import { parseRetryAfter } from './retry-after.ts';
 
 /** How much of a rejecting response is kept for the dead-letter record. */
 const RESPONSE_KEEP_BYTES = 1024;
