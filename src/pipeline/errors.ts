@@ -42,6 +42,45 @@ export class SinkUnavailableError extends KeepwireError {
 }
 
 /**
+ * Every endpoint of a sink with several (an OpenSearch cluster's nodes) is
+ * set aside after failing: the batch is retried once the next one has been
+ * probed back (`retryAfterMs`). Nothing is lost; the buffer keeps it.
+ */
+export class SinkEndpointsDownError extends KeepwireError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, options: { cause?: unknown } = {}) {
+    super('SHIP_SINK_ENDPOINTS_DOWN', message, {
+      status: 503,
+      retryable: true,
+      cause: options.cause,
+    });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * A `_bulk` answer that is not what the protocol promises (not JSON, no
+ * `items`, or not one item per action): nothing can be told about any item,
+ * so the whole send is retried.
+ */
+export class BulkResponseInvalidError extends KeepwireError {
+  constructor(message: string, options: { status?: number; cause?: unknown } = {}) {
+    super('SHIP_BULK_RESPONSE_INVALID', message, {
+      status: options.status ?? 502,
+      retryable: true,
+      cause: options.cause,
+    });
+  }
+}
+
+/** The least wait a retryable error asks for before a retry (a peer's Retry-After), if any. */
+export function retryAfterOf(error: unknown): number | undefined {
+  if (error instanceof SinkUnavailableError || error instanceof SinkEndpointsDownError)
+    return error.retryAfterMs;
+  return undefined;
+}
+
+/**
  * A buffer configured with `whenFull: block` has no room: the source answers
  * 503 with `Retry-After` (file sources pause) and nothing is accepted.
  */

@@ -71,6 +71,10 @@ export interface ShipSummary {
   readonly eventsRejectedAtInput: number;
   /** Events still in the buffer (interrupted runs); they go out on the next run with the same --data-dir. */
   readonly eventsPending: number;
+  /** Events the sink took (`eventsAlreadyPresent` included). */
+  readonly eventsDelivered: number;
+  /** Delivered events the peer already had (an OpenSearch `create` answered 409). */
+  readonly eventsAlreadyPresent: number;
   readonly deadLettered: number;
   readonly deadLetterPath: string;
   readonly elapsedMs: number;
@@ -159,6 +163,8 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
     bytesRead: progress.bytesRead,
     eventsRejectedAtInput: progress.eventsRejected,
     eventsPending: buffer.pendingEvents,
+    eventsDelivered: driver.counts.delivered,
+    eventsAlreadyPresent: driver.counts.alreadyPresent,
     deadLettered,
     deadLetterPath,
     elapsedMs: Date.now() - progress.startedAt,

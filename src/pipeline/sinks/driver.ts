@@ -1,27 +1,33 @@
 /**
  * The sink driver: the shared half of every sink. It reads batches from the
  * sink's buffer (cut by events, bytes and linger time), keeps up to
- * `concurrency` sends in flight, and acknowledges a batch only once the
- * service delivered it (at-least-once).
+ * `concurrency` sends in flight, and acknowledges a batch only once every
+ * item of it was delivered or dead-lettered (at-least-once).
  *
- * - Retryable failures (SinkUnavailableError or any unknown error) back off
- *   exponentially with full jitter: wait uniform in [0, min(max, base·2^n)],
- *   and at least the peer's Retry-After. The batch keeps its place: nothing
- *   is acknowledged until it goes through.
- * - SinkRejectedError, and items a service reports in `SendResult.rejected`,
- *   go to the dead-letter file; then the batch is acknowledged and the
- *   pipeline moves on.
+ * - A send answers item by item (SendResult): items not named were
+ *   delivered, `rejected` ones go to the dead-letter file, `retry` ones are
+ *   sent again, alone, after a backoff (Vector's RetryPartial). The batch
+ *   keeps its place in the buffer until nothing of it is left to send.
+ * - Retryable failures of a whole send (SinkUnavailableError or any unknown
+ *   error) resend what was left, after a backoff: exponential with full
+ *   jitter, uniform in [0, min(max, base·2^n)], and at least the peer's
+ *   Retry-After. n counts the sends of this batch that left something over.
+ * - SinkRejectedError dead-letters what was left; then the batch is
+ *   acknowledged and the pipeline moves on.
+ * - A dead-letter file that cannot be written keeps its items to send: they
+ *   are refused again and written again, never dropped.
  * - stop(): stop reading, give in-flight sends `stopTimeoutMs` to finish
  *   (no new retries start), abort what is left (those batches stay in the
- *   buffer, unacknowledged), close the service.
+ *   buffer, unacknowledged, and go out whole on the next start), close the
+ *   service.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger, Registry } from '../../telemetry/index.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer/buffer.ts';
-import { SinkRejectedError, SinkUnavailableError } from '../errors.ts';
+import { retryAfterOf, SinkRejectedError } from '../errors.ts';
 import type { SinkBatchOptions, SinkRetryOptions } from './common.ts';
 import { type DeadLetter, DeadLetterFile } from './dead-letter.ts';
-import type { SinkService } from './service.ts';
+import type { SendResult, SinkService } from './service.ts';
 import { SinkMetrics } from './sink-metrics.ts';
 
 export interface SinkDriverOptions {
@@ -40,6 +46,19 @@ export interface SinkDriverOptions {
   readonly random?: () => number;
 }
 
+/** What a driver has done since it started: for summaries (`keepwire ship`). */
+export interface DeliveryCounts {
+  /** Items the peer took, `alreadyPresent` included. */
+  delivered: number;
+  /** Delivered items the peer already had (a `_bulk` create answered 409). */
+  alreadyPresent: number;
+  deadLettered: number;
+  /** Items sent again after a failure of their own or of their whole send. */
+  retried: number;
+}
+
+const NOTHING: readonly Buffer[] = Object.freeze([]);
+
 export class SinkDriver {
   readonly #options: SinkDriverOptions;
   readonly #limits: ReadLimits;
@@ -50,6 +69,12 @@ export class SinkDriver {
   readonly #stopping = new AbortController();
   /** Aborted when the stop timeout runs out: in-flight sends end. */
   readonly #sending = new AbortController();
+  readonly #counts: DeliveryCounts = {
+    delivered: 0,
+    alreadyPresent: 0,
+    deadLettered: 0,
+    retried: 0,
+  };
   #workers: Promise<void>[] = [];
   #stopped: Promise<void> | undefined;
 
@@ -63,6 +88,10 @@ export class SinkDriver {
     this.#metrics = new SinkMetrics(options.name, options.registry);
     this.#deadLetters = new DeadLetterFile(options.deadLetterPath, options.name);
     this.#random = options.random ?? Math.random;
+  }
+
+  get counts(): Readonly<DeliveryCounts> {
+    return this.#counts;
   }
 
   start(): void {
@@ -109,36 +138,40 @@ export class SinkDriver {
   async #deliver(batch: ReadBatch): Promise<void> {
     const { service, logger, retry } = this.#options;
     const startedAt = performance.now();
+    let pending = batch.records;
     for (let attempt = 0; ; attempt += 1) {
       let retryAfterMs: number | undefined;
       this.#metrics.inFlight.inc();
       try {
-        const result = await service.send(batch.records, this.#sending.signal);
-        if (result.rejected.length > 0) {
-          await this.#deadLetters.write(
-            result.rejected.map((item) => ({
-              record: batch.records[item.index]!,
-              reason: item.reason,
-              status: undefined,
-              response: undefined,
-            })),
-          );
-          this.#metrics.deadLettered.inc(result.rejected.length);
+        const result = await service.send(pending, this.#sending.signal);
+        const left = await this.#settle(
+          pending,
+          pending === batch.records ? batch.bytes : -1,
+          result,
+        );
+        if (left.length === 0) {
+          await this.#finish(batch, startedAt);
+          return;
         }
-        await this.#finish(batch, startedAt, batch.records.length - result.rejected.length);
-        return;
+        if (attempt === 0 || left.length !== pending.length)
+          logger.debug(
+            { attempt: attempt + 1, sent: pending.length, retrying: left.length },
+            'some items of the batch will be sent again',
+          );
+        pending = left;
+        retryAfterMs = result.retryAfterMs;
       } catch (error) {
         if (this.#sending.signal.aborted) return;
         if (error instanceof SinkRejectedError) {
-          if (await this.#deadLetterAll(batch, error)) {
-            await this.#finish(batch, startedAt, 0);
+          if (await this.#deadLetterAll(pending, error)) {
+            await this.#finish(batch, startedAt);
             return;
           }
         } else {
-          retryAfterMs = error instanceof SinkUnavailableError ? error.retryAfterMs : undefined;
+          retryAfterMs = retryAfterOf(error);
           const log = attempt === 0 ? logger.warn.bind(logger) : logger.debug.bind(logger);
           log(
-            { err: error, attempt: attempt + 1, events: batch.records.length },
+            { err: error, attempt: attempt + 1, events: pending.length },
             'batch send failed; retrying',
           );
         }
@@ -147,6 +180,8 @@ export class SinkDriver {
       }
       if (this.#stopping.signal.aborted) return;
       this.#metrics.retries.inc();
+      this.#metrics.eventsRetried.inc(pending.length);
+      this.#counts.retried += pending.length;
       const ceiling = Math.min(
         retry.maxBackoffMs,
         retry.initialBackoffMs * 2 ** Math.min(attempt, 30),
@@ -160,23 +195,63 @@ export class SinkDriver {
     }
   }
 
-  /** Writes the whole batch to the dead-letter file; false when that failed (the batch is retried). */
-  async #deadLetterAll(batch: ReadBatch, error: SinkRejectedError): Promise<boolean> {
-    const letters: DeadLetter[] = batch.records.map((record) => ({
+  /**
+   * Counts what a send delivered, dead-letters what it rejected, and returns
+   * what is left to send (`NOTHING` when done). `sentBytes`: the records'
+   * total when known, else -1.
+   */
+  async #settle(
+    sent: readonly Buffer[],
+    sentBytes: number,
+    result: SendResult,
+  ): Promise<readonly Buffer[]> {
+    const { rejected } = result;
+    const retry = result.retry ?? [];
+    const alreadyPresent = result.alreadyPresent ?? 0;
+    this.#counts.alreadyPresent += alreadyPresent;
+    this.#metrics.alreadyPresent.inc(alreadyPresent);
+    if (rejected.length === 0 && retry.length === 0) {
+      this.#delivered(sent.length, sentBytes >= 0 ? sentBytes : sumBytes(sent));
+      return NOTHING;
+    }
+    const left = retry.map((index) => sent[index]!);
+    if (rejected.length > 0) {
+      const letters: DeadLetter[] = rejected.map((item) => ({
+        record: sent[item.index]!,
+        reason: item.reason,
+        status: item.status,
+        response: item.response,
+      }));
+      if (await this.#writeDeadLetters(letters)) {
+        this.#counts.deadLettered += letters.length;
+        this.#metrics.deadLettered.inc(letters.length);
+      } else {
+        for (const item of rejected) left.push(sent[item.index]!);
+      }
+    }
+    let bytes = sentBytes >= 0 ? sentBytes : sumBytes(sent);
+    for (const index of retry) bytes -= sent[index]!.length;
+    for (const item of rejected) bytes -= sent[item.index]!.length;
+    this.#delivered(sent.length - retry.length - rejected.length, bytes);
+    return left;
+  }
+
+  #delivered(events: number, bytes: number): void {
+    this.#counts.delivered += events;
+    this.#metrics.eventsSent.inc(events);
+    this.#metrics.bytesSent.inc(bytes);
+  }
+
+  /** Writes the rest of a batch to the dead-letter file; false when that failed (it is retried). */
+  async #deadLetterAll(records: readonly Buffer[], error: SinkRejectedError): Promise<boolean> {
+    const letters: DeadLetter[] = records.map((record) => ({
       record,
       reason: error.message,
       status: error.status,
       response: error.response,
     }));
-    try {
-      await this.#deadLetters.write(letters);
-    } catch (writeError) {
-      this.#options.logger.error(
-        { err: writeError, path: this.#deadLetters.path },
-        'cannot write the dead-letter file; the refused batch stays in the buffer and is retried',
-      );
-      return false;
-    }
+    if (!(await this.#writeDeadLetters(letters))) return false;
+    this.#counts.deadLettered += letters.length;
     this.#metrics.deadLettered.inc(letters.length);
     this.#options.logger.warn(
       { err: error, events: letters.length, path: this.#deadLetters.path },
@@ -185,17 +260,27 @@ export class SinkDriver {
     return true;
   }
 
-  async #finish(batch: ReadBatch, startedAt: number, delivered: number): Promise<void> {
+  async #writeDeadLetters(letters: readonly DeadLetter[]): Promise<boolean> {
+    try {
+      await this.#deadLetters.write(letters);
+      return true;
+    } catch (writeError) {
+      this.#options.logger.error(
+        { err: writeError, path: this.#deadLetters.path },
+        'cannot write the dead-letter file; the refused events stay in the buffer and are sent again',
+      );
+      return false;
+    }
+  }
+
+  async #finish(batch: ReadBatch, startedAt: number): Promise<void> {
     await this.#options.buffer.ack(batch);
-    this.#metrics.eventsSent.inc(delivered);
-    this.#metrics.bytesSent.inc(
-      delivered === batch.records.length ? batch.bytes : sumBytes(batch, delivered),
-    );
     this.#metrics.batchSeconds.observe((performance.now() - startedAt) / 1000);
   }
 }
 
-function sumBytes(batch: ReadBatch, delivered: number): number {
-  if (delivered === 0) return 0;
-  return Math.round((batch.bytes * delivered) / batch.records.length);
+function sumBytes(records: readonly Buffer[]): number {
+  let bytes = 0;
+  for (const record of records) bytes += record.length;
+  return bytes;
 }

@@ -1,7 +1,8 @@
 /**
- * Per-sink delivery metrics, labelled by sink: events and bytes delivered,
- * batches retried, events dead-lettered, batch latency (first send to
- * delivery, retries included) and requests in flight.
+ * Per-sink delivery metrics, labelled by sink: events and bytes delivered
+ * (and of those, how many the peer already had), sends retried and events
+ * sent again, events dead-lettered, batch latency (first send to delivery,
+ * retries included) and requests in flight.
  */
 import type { Counter, Gauge, Histogram, Registry } from '../../telemetry/index.ts';
 import {
@@ -13,7 +14,9 @@ import {
 export class SinkMetrics {
   readonly eventsSent: Counter.Internal;
   readonly bytesSent: Counter.Internal;
+  readonly alreadyPresent: Counter.Internal;
   readonly retries: Counter.Internal;
+  readonly eventsRetried: Counter.Internal;
   readonly deadLettered: Counter.Internal;
   readonly batchSeconds: Histogram.Internal<string>;
   readonly inFlight: Gauge.Internal<string>;
@@ -30,9 +33,19 @@ export class SinkMetrics {
       help: 'Bytes of events a sink delivered, before encoding and compression.',
       labelNames: labels,
     }).labels({ sink });
+    this.alreadyPresent = registeredCounter(registry, {
+      name: 'keepwire_sink_events_already_present_total',
+      help: 'Events delivered that the peer already had (a _bulk create answered 409), counted in events_sent too.',
+      labelNames: labels,
+    }).labels({ sink });
     this.retries = registeredCounter(registry, {
       name: 'keepwire_sink_retries_total',
-      help: 'Batch sends that failed with a retryable error and were retried after a backoff.',
+      help: 'Sends that left events to send again (a retryable failure, or items to retry), each followed by a backoff.',
+      labelNames: labels,
+    }).labels({ sink });
+    this.eventsRetried = registeredCounter(registry, {
+      name: 'keepwire_sink_events_retried_total',
+      help: 'Events sent again after a retryable failure of their own or of their whole send.',
       labelNames: labels,
     }).labels({ sink });
     this.deadLettered = registeredCounter(registry, {
