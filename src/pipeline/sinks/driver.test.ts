@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seededRandom, testSeed } from '../../../test/support/seeded-random.ts';
 import { createLogger, createRegistry, type Registry } from '../../telemetry/index.ts';
 import { MemoryBuffer } from '../buffer/memory.ts';
 import { SinkUnavailableError } from '../errors.ts';
@@ -358,8 +359,7 @@ describe('SinkDriver: items to retry (RetryPartial)', () => {
   });
 
   test('seeded random item outcomes: every event ends delivered once or dead-lettered once', async () => {
-    const seed = Number(process.env.KEEPWIRE_TEST_SEED ?? Date.now() % 100_000);
-    console.log(`driver partial-retry model seed: ${seed} (KEEPWIRE_TEST_SEED to replay)`);
+    const seed = testSeed('driver partial-retry model');
     const random = seededRandom(seed);
     const delivered = new Map<number, number>();
     const service: SinkService = {
@@ -407,13 +407,3 @@ describe('SinkDriver: items to retry (RetryPartial)', () => {
     assert.equal(driver.counts.delivered + driver.counts.deadLettered, 2_000);
   });
 });
-
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}

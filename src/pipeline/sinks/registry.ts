@@ -14,9 +14,10 @@ import { sinkCommonShape } from './common.ts';
 import type { SinkContext, SinkDefinition, TaggedSchema } from './definition.ts';
 import { fileSink } from './file/definition.ts';
 import { httpSink } from './http/definition.ts';
+import { opensearchSink } from './opensearch/definition.ts';
 import type { SinkService } from './service.ts';
 
-const SINKS = [httpSink, fileSink, blackholeSink] as const;
+const SINKS = [httpSink, fileSink, blackholeSink, opensearchSink] as const;
 
 const bufferShape = { buffer: bufferSchema };
 

@@ -4,13 +4,13 @@
  * each answer or transport failure is classified.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { makeTestCertificates } from '../../../../test/support/test-certificates.ts';
 import { createLogger, createRegistry } from '../../../telemetry/index.ts';
 import { SinkRejectedError, SinkUnavailableError } from '../../errors.ts';
 import { parseRetryAfter } from '../retry-after.ts';
@@ -216,80 +216,7 @@ describe('HTTP sink: outcome classification', () => {
 });
 
 test('TLS with a private CA, a client certificate and a server name', async () => {
-  const openssl = (...args: string[]) =>
-    execFileSync('openssl', args, { cwd: dir, stdio: 'ignore' });
-  openssl(
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '1',
-    '-subj',
-    '/CN=test-ca',
-  );
-  writeFileSync(join(dir, 'san.cnf'), 'subjectAltName=DNS:collector.test\n');
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'server.key',
-    '-out',
-    'server.csr',
-    '-subj',
-    '/CN=collector.test',
-  );
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'server.pem',
-    '-days',
-    '1',
-    '-extfile',
-    'san.cnf',
-  );
-  openssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'client.key',
-    '-out',
-    'client.csr',
-    '-subj',
-    '/CN=keepwire',
-  );
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    'client.csr',
-    '-CA',
-    'ca.pem',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-out',
-    'client.pem',
-    '-days',
-    '1',
-  );
+  const certificates = makeTestCertificates(dir, 'collector.test');
   const read = (name: string) => readFileSync(join(dir, name));
   const clientNames: string[] = [];
   const server = createHttpsServer(
@@ -311,9 +238,9 @@ test('TLS with a private CA, a client certificate and a server name', async () =
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
   const tls = {
-    caFile: join(dir, 'ca.pem'),
-    certFile: join(dir, 'client.pem'),
-    keyFile: join(dir, 'client.key'),
+    caFile: certificates.caFile,
+    certFile: certificates.clientCertFile,
+    keyFile: certificates.clientKeyFile,
     serverName: 'collector.test',
   };
   const service = sink({ url: `https://127.0.0.1:${port}/in`, tls });
