@@ -5,25 +5,30 @@ import { UsageError } from '../errors.ts';
 import { FrameWorker } from '../pipeline/sources/frame-worker.ts';
 import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 import { formatBytes, formatProgress } from './progress-bar.ts';
-import { resolveSink, type SinkFlags, shipServiceFactory } from './ship-sink.ts';
+import {
+  describeDelivery,
+  resolveSink,
+  SINK_HELP,
+  SINK_OPTIONS,
+  type SinkFlags,
+  shipServiceFactory,
+} from './ship-sink.ts';
 
 const HELP = `Usage: keepwire ship [FILE...] --to URL [options]
+       keepwire ship [FILE...] --sink opensearch --to URL[,URL...] [--index TEMPLATE] [options]
        keepwire ship [FILE...] --config FILE [--sink NAME] [options]
 
 Ships NDJSON events (one JSON object per line) once: from the files given,
 or from standard input when no file or "-" is given, through a durable disk
-buffer, in batches over pooled keep-alive connections, to an HTTP collector.
-It exits 0 only when every event is acknowledged by the sink. While standard
-input stays open, the connections stay open and events flow as they come.
+buffer, in batches over pooled keep-alive connections, to an HTTP collector
+or into OpenSearch / Elasticsearch / the Wazuh indexer (_bulk, each event
+created once under its event.id, in the index of its own date). It exits 0
+only when every event is acknowledged by the sink. While standard input
+stays open, the connections stay open and events flow as they come.
+
+${SINK_HELP}
 
 Options:
-  --to URL                 the collector's URL (an http sink with defaults)
-  --config FILE            take the sink from a keepwire configuration file
-                           (pipeline.sinks; --sink NAME when there are several)
-  --sink NAME              which sink of --config to use
-  --concurrency N          batches in flight at once (default: the sink's, 4)
-  --batch-max-events N     events per batch
-  --batch-max-bytes N      bytes per batch (a hard cap: collectors never see 413)
   --data-dir DIR           keep the buffer and dead-letter file in DIR: an
                            interrupted run resumes there (default: a temporary
                            directory, removed after a complete run)
@@ -40,7 +45,8 @@ Options:
 A progress line (events, bytes, rate, ETA for files) is drawn on standard
 error when it is a terminal, never otherwise.
 
-Exit status: 0 every event acknowledged; 1 some were refused by the sink
+Exit status: 0 every event acknowledged (an OpenSearch document already
+there counts: it is not indexed twice); 1 some were refused by the sink
 (they are in the dead-letter file named in the message), invalid input lines
 were skipped, or the run was interrupted (Ctrl-C); 2 wrong usage.
 
@@ -50,22 +56,21 @@ Examples:
   tail -F /var/log/modsec_audit.json | keepwire ship - --to http://127.0.0.1:9880/
   keepwire ship big.ndjson --to http://c:9880/ --concurrency 8 --batch-max-bytes 4000000 --json
   keepwire ship events.ndjson --config /etc/keepwire.yaml --sink opensearch --data-dir /var/lib/kw-ship
+  keepwire ship audit-*.ndjson --sink opensearch --to https://indexer:9200 \\
+      --index wazuh-alerts-4.x-%Y.%m.%d --user admin --password-file /etc/kw/indexer.pw \\
+      --ca-file /etc/wazuh-indexer/certs/root-ca.pem
+  keepwire ship old.ndjson --sink opensearch --to http://es-1:9200,http://es-2:9200 --json
 `;
 
 export const shipCommand: Command = {
   name: 'ship',
-  summary: 'ship NDJSON files or standard input once to an HTTP collector, durably',
+  summary: 'ship NDJSON files or standard input once to an HTTP collector or OpenSearch, durably',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseOptions(
       args,
       {
-        to: { type: 'string' },
-        config: { type: 'string' },
-        sink: { type: 'string' },
-        concurrency: { type: 'string' },
-        'batch-max-events': { type: 'string' },
-        'batch-max-bytes': { type: 'string' },
+        ...SINK_OPTIONS,
         'data-dir': { type: 'string' },
         json: { type: 'boolean' },
         'shape-only': { type: 'boolean' },
@@ -134,7 +139,8 @@ async function ship(
     const rate = summary.eventsRead / Math.max(0.001, summary.elapsedMs / 1000);
     io.stderr.write(
       `keepwire ship: ${summary.eventsRead - summary.eventsPending} of ${summary.eventsRead} events acknowledged ` +
-        `(${formatBytes(summary.bytesRead)} in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(rate)} events/s)\n`,
+        `(${formatBytes(summary.bytesRead)} in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(rate)} events/s): ` +
+        `${describeDelivery(sink, summary)}\n`,
     );
   }
   if (summary.deadLettered > 0) {

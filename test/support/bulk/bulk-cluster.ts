@@ -59,6 +59,8 @@ export class BulkCluster {
   /** Items answered, by status. */
   readonly itemStatuses = new Map<number, number>();
   bulkRequests = 0;
+  /** Called after each `_bulk` request was applied, before it is answered. */
+  afterBulk: (() => void) | undefined;
   #random: () => number = Math.random;
   #seqNo = 0;
 
@@ -185,10 +187,9 @@ export class BulkCluster {
     const items = actions.map((action) => ({ [action.name]: this.#apply(action) }));
     const errors = items.some((item) => Object.values(item)[0]!.status >= 300);
     const answer = { took: Math.round(performance.now() - started), errors, items };
-    return {
-      status: 200,
-      body: JSON.stringify(filterPath(answer, query.get('filter_path') ?? undefined)),
-    };
+    this.afterBulk?.();
+    const filtered = filterPath(answer, query.get('filter_path') ?? undefined);
+    return { status: 200, body: JSON.stringify(filtered), actions: actions.length };
   }
 
   #apply(action: {
