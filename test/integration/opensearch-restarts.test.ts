@@ -7,10 +7,10 @@
  * socket of the serve process is left in CLOSE-WAIT (`ss -p`).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startBulkCluster } from '../support/bulk/index.ts';
+import { closeWaitOwnedBy } from '../support/close-wait.ts';
 import { makeDataDir, startShipServe, waitFor, writeShipConfig } from '../support/ship-serve.ts';
 
 const TOTAL = 20_000;
@@ -24,11 +24,6 @@ function lines(from: number, to: number): string {
     body += `{"@timestamp":"2024-05-06T10:00:00Z","event":{"id":"tx-${seq}"},"seq":${seq},"msg":"${'m'.repeat(60)}"}\n`;
   }
   return body;
-}
-
-function closeWaitOwnedBy(pid: number): string[] {
-  const out = execFileSync('ss', ['-tanpH', 'state', 'close-wait'], { encoding: 'utf8' });
-  return out.split('\n').filter((line) => line.includes(`pid=${pid},`));
 }
 
 test('nodes restarted mid-run: each event indexed once, connections within concurrency, no CLOSE-WAIT', {

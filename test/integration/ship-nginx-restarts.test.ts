@@ -6,11 +6,12 @@
  * is left in CLOSE_WAIT (checked with `ss -p`).
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { closeWaitOwnedBy } from '../support/close-wait.ts';
 import { startCountingServer } from '../support/counting-server.ts';
 import { canConnect, freePort } from '../support/nginx.ts';
 import {
@@ -59,11 +60,6 @@ async function stopNginx(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-}
-
-function closeWaitOwnedBy(pid: number): string[] {
-  const out = execFileSync('ss', ['-tanpH', 'state', 'close-wait'], { encoding: 'utf8' });
-  return out.split('\n').filter((line) => line.includes(`pid=${pid},`));
 }
 
 test('nginx restarted 20 times mid-run: nothing lost, no CLOSE_WAIT left', {
