@@ -133,7 +133,7 @@ test('413 splits the batch down to single documents; a single one too large is r
   const { nodes, cluster, urls, close } = await startBulkCluster({
     node: { maxContentLengthBytes: 1_000 },
   });
-  const { service } = openSearchService({ endpoints: urls });
+  const { service, metric } = openSearchService({ endpoints: urls });
   try {
     const records = [
       ...Array.from({ length: 9 }, (_, i) => event(`small-${i}`, { pad: 'p'.repeat(100) })),
@@ -147,6 +147,7 @@ test('413 splits the batch down to single documents; a single one too large is r
       [[9, 413]],
     );
     assert.match(result.rejected[0]!.reason, /http\.max_content_length/);
+    assert.equal(await metric('keepwire_opensearch_documents_total', 'result="dead_lettered"'), 1);
     assert.equal(cluster.documentCount, 10);
     assert.ok(
       nodes[0]!.requests.filter((request) => request.bytes > 1_000).length >= 3,

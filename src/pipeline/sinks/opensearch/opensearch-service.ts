@@ -182,6 +182,7 @@ export class OpensearchService implements SinkService {
     }
     if (status === 413) {
       this.#endpoints.succeeded(endpoint);
+      if (count === 1) endpoint.metrics.deadLettered(1);
       return TOO_LARGE;
     }
     const retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
