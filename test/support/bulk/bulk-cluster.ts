@@ -64,7 +64,17 @@ export class BulkCluster {
   #random: () => number = Math.random;
   #seqNo = 0;
 
-  constructor(options: { name?: string; flavor?: 'opensearch' | 'elasticsearch' } = {}) {
+  /** False (benchmarks): sources are stored as sent, not parsed; no mapping checks. */
+  readonly #parseSources: boolean;
+
+  constructor(
+    options: {
+      name?: string;
+      flavor?: 'opensearch' | 'elasticsearch';
+      parseSources?: boolean;
+    } = {},
+  ) {
+    this.#parseSources = options.parseSources ?? true;
     this.name = options.name ?? 'keepwire-test';
     this.flavor = options.flavor ?? 'opensearch';
   }
@@ -219,6 +229,8 @@ export class BulkCluster {
         status: existing ? 200 : 404,
       });
     }
+    if (!this.#parseSources && action.name !== 'update')
+      return this.#store(action, id, existing, action.source!);
     let source: Record<string, unknown>;
     try {
       source = JSON.parse(action.source!);
@@ -247,6 +259,17 @@ export class BulkCluster {
     const mappingError = this.#checkMapping(source, id);
     if (mappingError)
       return this.#count({ ...head, status: 400, error: { ...mappingError, index: action.index } });
+    return this.#store(action, id, existing, JSON.stringify(source));
+  }
+
+  /** Creates or replaces the document: 409 for a create of an existing `_id`. */
+  #store(
+    action: { name: string; index: string },
+    id: string,
+    existing: StoredDocument | undefined,
+    source: string,
+  ): Record<string, unknown> & { status: number } {
+    const head = { _index: action.index, _id: id };
     if (existing && action.name === 'create') {
       return this.#count({
         ...head,
@@ -260,7 +283,7 @@ export class BulkCluster {
       });
     }
     const version = (existing?.version ?? 0) + 1;
-    documents.set(id, { source: JSON.stringify(source), version, seqNo: this.#seqNo++ });
+    this.#index(action.index).set(id, { source, version, seqNo: this.#seqNo++ });
     return this.#count({
       ...head,
       _version: version,

@@ -34,6 +34,12 @@ export interface BulkNodeOptions {
   readonly tls?: { key: Buffer; cert: Buffer; ca?: Buffer; requestCert?: boolean };
   readonly auth?: string;
   readonly maxContentLengthBytes?: number;
+  /**
+   * Benchmarks only, not OpenSearch's API: POSTs of plain NDJSON events (an
+   * http sink's) to this path are stored, one document of index `plain` per
+   * line, so both sinks can be measured against one server.
+   */
+  readonly plainIngestPath?: string;
 }
 
 export interface WholeAnswer {
@@ -62,6 +68,7 @@ export class BulkNode {
   accepted = 0;
   open = 0;
   maxOpen = 0;
+  #plainIds = 0;
   #port: number;
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
@@ -87,7 +94,8 @@ export class BulkNode {
 
   async start(): Promise<this> {
     const handler = (request: IncomingMessage, response: ServerResponse) =>
-      void this.#handle(request, response);
+      // A client that goes away mid-request (a sink stopping) only ends that request.
+      this.#handle(request, response).catch(() => response.destroy());
     const server = this.options.tls
       ? createHttpsServer(
           { ...this.options.tls, rejectUnauthorized: this.options.tls.requestCert === true },
@@ -156,6 +164,16 @@ export class BulkNode {
     if (queued) return send(response, queued);
     if (request.method === 'GET' && url.pathname === '/') {
       return send(response, { status: 200, body: JSON.stringify(this.cluster.info(this.name)) });
+    }
+    if (request.method === 'POST' && url.pathname === this.options.plainIngestPath) {
+      const text = raw.toString('utf8');
+      let count = 0;
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        this.cluster.put('plain', String(this.#plainIds++), line);
+        count += 1;
+      }
+      return send(response, { status: 200, body: `{"accepted":${count}}` });
     }
     if (!isBulk || (request.method !== 'POST' && request.method !== 'PUT')) {
       return send(
