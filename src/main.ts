@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import type { Config, ListenAddress } from './config/index.ts';
 import { createWatchPlane } from './conntrack/index.ts';
 import { createControlPlane } from './control/index.ts';
+import { createDashboardPlane } from './dashboard/dashboard-plane.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createShipPlane } from './pipeline/index.ts';
 import type { Plane, PlaneContext } from './plane.ts';
@@ -71,5 +72,6 @@ function createPlanes(context: PlaneContext): Plane[] {
   if (context.config.watch.enabled) planes.push(createWatchPlane(context));
   if (context.config.control.enabled) planes.push(createControlPlane(context));
   if (context.config.pipeline.enabled) planes.push(createShipPlane(context));
+  planes.push(createDashboardPlane(context));
   return planes;
 }

@@ -10,8 +10,8 @@ export const watchSchema = z
     attribute: z.boolean().default(true),
     /** How many CLOSE-WAIT holding processes are exported as metric labels. */
     topProcesses: z.number().int().min(1).max(100).default(10),
-    /** How many samples are kept for findings and the dashboard. */
-    historySamples: z.number().int().min(2).max(10_000).default(120),
+    /** How many samples are kept for findings and the dashboard (720 x 5 s: the last hour). */
+    historySamples: z.number().int().min(2).max(10_000).default(720),
   })
   .prefault({});
 

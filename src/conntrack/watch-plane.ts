@@ -1,6 +1,6 @@
 /**
  * The watch plane inside `keepwire serve`: samples on watch.intervalMs,
- * exports metrics, and serves GET /v1/sockets and GET /v1/sockets/findings on
+ * exports metrics, and serves GET /v1/sockets, /v1/sockets/findings and /v1/sockets/history on
  * the admin listener (which already demands the admin token under /v1/).
  */
 import type { FastifyInstance } from 'fastify';
@@ -40,6 +40,15 @@ export function createWatchPlane(
         return summarizeSnapshot(latest, parseQuery(request.query as Record<string, string>));
       });
       app.get('/v1/sockets/findings', async () => watcher.findings());
+      app.get('/v1/sockets/history', async () => ({
+        intervalMs: config.intervalMs,
+        capacity: config.historySamples,
+        samples: watcher.history.map((entry) => ({
+          takenAt: new Date(entry.takenAt).toISOString(),
+          total: entry.total,
+          states: entry.states,
+        })),
+      }));
     },
     async start() {
       watcher.start();

@@ -1,0 +1,123 @@
+/**
+ * The read APIs of the dashboard, on the admin listener behind the admin
+ * token: GET /v1/ledger, GET /v1/pipeline and GET /v1/sysctl. Ledger and
+ * pipeline numbers are read back from the metrics registry (the same numbers
+ * as /metrics); the sysctl audit reads /proc/sys on each request.
+ */
+import type { FastifyInstance } from 'fastify';
+import { auditSysctl } from '../conntrack/sysctl-reader.ts';
+import type { Registry } from '../telemetry/index.ts';
+import { type Sample, samplesOf, sumBy } from './metric-reader.ts';
+
+export interface LedgerView {
+  sinks: {
+    sink: string;
+    opened: number;
+    open: number;
+    /** Requests carried by connections already closed beyond their first (a reuse each). */
+    reused: number;
+    closed: Record<string, number>;
+  }[];
+}
+
+export async function readLedger(registry: Registry): Promise<LedgerView> {
+  const opened = sumBy(await samplesOf(registry, 'keepwire_connections_opened_total'), 'sink');
+  const closedSamples = await samplesOf(registry, 'keepwire_connections_closed_total');
+  const requests = await samplesOf(registry, 'keepwire_connection_requests');
+  const sinks = new Set([
+    ...Object.keys(opened),
+    ...closedSamples.map((s) => String(s.labels.sink)),
+  ]);
+  return {
+    sinks: [...sinks].sort().map((sink) => {
+      const closed: Record<string, number> = {};
+      let closedTotal = 0;
+      for (const s of closedSamples) {
+        if (s.labels.sink !== sink) continue;
+        closed[String(s.labels.reason)] = s.value;
+        closedTotal += s.value;
+      }
+      const ofSink = (suffix: string) =>
+        requests.find(
+          (s) =>
+            s.metricName === `keepwire_connection_requests_${suffix}` && s.labels.sink === sink,
+        )?.value ?? 0;
+      return {
+        sink,
+        opened: opened[sink] ?? 0,
+        open: (opened[sink] ?? 0) - closedTotal,
+        reused: ofSink('sum') - ofSink('count'),
+        closed,
+      };
+    }),
+  };
+}
+
+export interface PipelineView {
+  sources: { source: string; received: number; receivedBytes: number; rejected: number }[];
+  sinks: {
+    sink: string;
+    sent: number;
+    sentBytes: number;
+    bufferEvents: number;
+    bufferBytes: number;
+    retries: number;
+    deadLettered: number;
+    dropped: number;
+    inFlight: number;
+  }[];
+  endpoints: { sink: string; endpoint: string; healthy: boolean }[];
+}
+
+export async function readPipeline(registry: Registry): Promise<PipelineView> {
+  const by = async (name: string, label: string) => sumBy(await samplesOf(registry, name), label);
+  const received = await by('keepwire_pipeline_events_received_total', 'source');
+  const receivedBytes = await by('keepwire_pipeline_received_bytes_total', 'source');
+  const rejected = await by('keepwire_pipeline_events_rejected_total', 'source');
+  const sinkMetrics = {
+    sent: await by('keepwire_sink_events_sent_total', 'sink'),
+    sentBytes: await by('keepwire_sink_sent_bytes_total', 'sink'),
+    bufferEvents: await by('keepwire_pipeline_buffer_events', 'sink'),
+    bufferBytes: await by('keepwire_pipeline_buffer_bytes', 'sink'),
+    retries: await by('keepwire_sink_retries_total', 'sink'),
+    deadLettered: await by('keepwire_sink_events_dead_lettered_total', 'sink'),
+    dropped: await by('keepwire_pipeline_events_dropped_total', 'sink'),
+    inFlight: await by('keepwire_sink_requests_in_flight', 'sink'),
+  };
+  const sinkNames = new Set<string>();
+  for (const values of Object.values(sinkMetrics))
+    for (const k of Object.keys(values)) sinkNames.add(k);
+  const endpoints: Sample[] = await samplesOf(registry, 'keepwire_opensearch_endpoint_healthy');
+  return {
+    sources: Object.keys({ ...received, ...rejected })
+      .sort()
+      .map((source) => ({
+        source,
+        received: received[source] ?? 0,
+        receivedBytes: receivedBytes[source] ?? 0,
+        rejected: rejected[source] ?? 0,
+      })),
+    sinks: [...sinkNames].sort().map((sink) => ({
+      sink,
+      sent: sinkMetrics.sent[sink] ?? 0,
+      sentBytes: sinkMetrics.sentBytes[sink] ?? 0,
+      bufferEvents: sinkMetrics.bufferEvents[sink] ?? 0,
+      bufferBytes: sinkMetrics.bufferBytes[sink] ?? 0,
+      retries: sinkMetrics.retries[sink] ?? 0,
+      deadLettered: sinkMetrics.deadLettered[sink] ?? 0,
+      dropped: sinkMetrics.dropped[sink] ?? 0,
+      inFlight: sinkMetrics.inFlight[sink] ?? 0,
+    })),
+    endpoints: endpoints.map((s) => ({
+      sink: String(s.labels.sink),
+      endpoint: String(s.labels.endpoint),
+      healthy: s.value === 1,
+    })),
+  };
+}
+
+export function registerReadRoutes(app: FastifyInstance, registry: Registry): void {
+  app.get('/v1/ledger', () => readLedger(registry));
+  app.get('/v1/pipeline', () => readPipeline(registry));
+  app.get('/v1/sysctl', () => auditSysctl());
+}
