@@ -61,6 +61,11 @@ const COMMANDS: readonly CommandEntry[] = [
     summary: 'run the reference agent: receive commands by long-poll or SSE and run them',
     load: async () => (await import('./agent.ts')).agentCommand,
   },
+  {
+    name: 'init',
+    summary: 'write an annotated configuration file with every section and its defaults',
+    load: async () => (await import('./init.ts')).initCommand,
+  },
 ];
 
 function usage(): string {

@@ -319,6 +319,12 @@ async function createCommand(event) {
 
 // --- Fleet -----------------------------------------------------------------
 
+function byKind(findings) {
+  const counts = new Map();
+  for (const f of findings) counts.set(f.kind, (counts.get(f.kind) ?? 0) + f.count);
+  return [...counts].map(([kind, count]) => `${kind} (${count})`).join(', ');
+}
+
 async function loadFleet() {
   const [commands, agents] = await Promise.all([
     api('/v1/commands?action=sockets.diagnose&status=success&limit=1000'),

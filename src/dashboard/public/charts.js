@@ -60,10 +60,13 @@ export function drawLines(container, series, legend, options = {}) {
       .join('');
     const last = data.at(-1)?.[1] ?? 0;
     svg.append(el('path', { d, class: `line ${colour}`, 'data-series': name, 'data-last': last }));
+    const end = data.at(-1);
+    if (end)
+      svg.append(el('circle', { cx: x(end[0]), cy: y(end[1]), r: 3, class: `dot ${colour}` }));
     if (legend) {
       const item = document.createElement('span');
       item.className = `key ${colour}`;
-      item.textContent = `${name} ${last}`;
+      item.textContent = `${name} ${Number.isInteger(last) ? last : last.toFixed(1)}`;
       legend.append(item);
     }
   }
