@@ -164,3 +164,16 @@ test('GET / serves the page with a strict Content-Security-Policy, and its asset
     assert.equal(asset.status, 200, src[1]);
   }
 });
+
+test('an open event stream ends when serve stops, and the stop is clean', async () => {
+  const response = await fetch(`${serve.adminUrl}/v1/events`, { headers: auth() });
+  assert.equal(response.status, 200);
+  const reader = response.body!.getReader();
+  await reader.read(); // the opening comment: the stream is established
+  assert.equal(await serve.stop(), 0, serve.stderr());
+  let ended = false;
+  while (!ended) {
+    const chunk = await reader.read().catch(() => ({ done: true }));
+    ended = chunk.done === true;
+  }
+});

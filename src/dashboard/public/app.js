@@ -388,7 +388,10 @@ async function connect() {
   state.stream?.abort();
   if (!token.get()) return setStatus('not connected');
   try {
-    const history = await api('/v1/sockets/history');
+    // With the watcher disabled there is no history: the chart stays empty.
+    const history = await api('/v1/sockets/history').catch((e) =>
+      e.status === 404 ? { samples: [] } : Promise.reject(e),
+    );
     state.history = history.samples.map((s) => ({ at: Date.parse(s.takenAt), states: s.states }));
   } catch (error) {
     return setStatus(error.status === 401 ? 'admin token refused' : error.message, true);
