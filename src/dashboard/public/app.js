@@ -104,28 +104,46 @@ function holders(findings) {
     }));
 }
 
+// The destinations with the most TIME-WAIT sockets against the ephemeral port range
+// (each destination can take at most that many connections at once from this host).
+function timeWaitRows(groups, findings, sysctl) {
+  const range = sysctl.checks.find((c) => c.name === 'net.ipv4.ip_local_port_range')?.value;
+  const size = Array.isArray(range) ? range[1] - range[0] + 1 : undefined;
+  const flagged = new Map();
+  for (const f of findings)
+    if (f.kind === 'time-wait-pressure') flagged.set(f.remote ?? `local port ${f.localPort}`, f);
+  const rows = groups.map((g) => ({
+    remote: g.remote,
+    count: g.count,
+    finding: flagged.get(g.remote),
+  }));
+  for (const [remote, f] of flagged)
+    if (!rows.some((r) => r.remote === remote)) rows.push({ remote, count: f.count, finding: f });
+  return rows.map((r) => ({
+    cells: [
+      r.remote,
+      r.count,
+      size ?? '?',
+      size ? `${((r.count / size) * 100).toFixed(1)} %` : '-',
+    ],
+    className: r.finding?.severity ?? '',
+  }));
+}
+
 async function loadConnections() {
-  const [findings, sysctl, ledger] = await Promise.all([
-    api('/v1/sockets/findings').catch((e) =>
-      e.code === 'WATCH_NO_SAMPLES' ? { findings: [] } : Promise.reject(e),
-    ),
+  const noSamples = (fallback) => (e) =>
+    e.code === 'WATCH_NO_SAMPLES' || e.status === 404 ? fallback : Promise.reject(e);
+  const [findings, sysctl, ledger, timeWait] = await Promise.all([
+    api('/v1/sockets/findings').catch(noSamples({ findings: [] })),
     api('/v1/sysctl'),
     api('/v1/ledger'),
+    api('/v1/sockets?by=remote&state=time-wait&top=10').catch(noSamples({ groups: [] })),
   ]);
   fillTable('holders', holders(findings.findings), 'no process holds CLOSE-WAIT sockets');
-  const timeWait = findings.findings.filter((f) => f.kind === 'time-wait-pressure');
   fillTable(
     'time-wait',
-    timeWait.map((f) => ({
-      cells: [
-        f.remote ?? `local port ${f.localPort}`,
-        f.count,
-        f.portRangeSize,
-        f.portRangeUsage === undefined ? '-' : `${(f.portRangeUsage * 100).toFixed(1)} %`,
-      ],
-      className: f.severity,
-    })),
-    'no destination near the port range',
+    timeWaitRows(timeWait.groups ?? [], findings.findings, sysctl),
+    'no TIME-WAIT socket',
   );
   const others = findings.findings.filter(
     (f) => f.kind !== 'close-wait-leak' && f.kind !== 'time-wait-pressure',

@@ -41,7 +41,7 @@ export function drawLines(container, series, legend, options = {}) {
       el('line', { x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v), class: 'grid' }),
     );
     const label = el('text', { x: pad.left - 4, y: y(v) + 4, 'text-anchor': 'end', class: 'axis' });
-    label.textContent = Number.isInteger(v) ? String(v) : v.toFixed(1);
+    label.textContent = Number.isInteger(v) || max > 10 ? String(Math.round(v)) : v.toFixed(1);
     svg.append(label);
   }
   for (const [t, anchor] of [
