@@ -14,7 +14,9 @@ export interface LedgerView {
     sink: string;
     opened: number;
     open: number;
-    /** Requests carried by connections already closed beyond their first (a reuse each). */
+    /** Requests written on pooled connections. */
+    requests: number;
+    /** Requests beyond each connection's first: the handshakes the pool saved. */
     reused: number;
     closed: Record<string, number>;
   }[];
@@ -23,7 +25,7 @@ export interface LedgerView {
 export async function readLedger(registry: Registry): Promise<LedgerView> {
   const opened = sumBy(await samplesOf(registry, 'keepwire_connections_opened_total'), 'sink');
   const closedSamples = await samplesOf(registry, 'keepwire_connections_closed_total');
-  const requests = await samplesOf(registry, 'keepwire_connection_requests');
+  const requests = sumBy(await samplesOf(registry, 'keepwire_connection_requests_total'), 'sink');
   const sinks = new Set([
     ...Object.keys(opened),
     ...closedSamples.map((s) => String(s.labels.sink)),
@@ -37,16 +39,14 @@ export async function readLedger(registry: Registry): Promise<LedgerView> {
         closed[String(s.labels.reason)] = s.value;
         closedTotal += s.value;
       }
-      const ofSink = (suffix: string) =>
-        requests.find(
-          (s) =>
-            s.metricName === `keepwire_connection_requests_${suffix}` && s.labels.sink === sink,
-        )?.value ?? 0;
+      const openedCount = opened[sink] ?? 0;
+      const requestCount = requests[sink] ?? 0;
       return {
         sink,
-        opened: opened[sink] ?? 0,
-        open: (opened[sink] ?? 0) - closedTotal,
-        reused: ofSink('sum') - ofSink('count'),
+        opened: openedCount,
+        open: openedCount - closedTotal,
+        requests: requestCount,
+        reused: Math.max(0, requestCount - openedCount),
         closed,
       };
     }),

@@ -4,7 +4,8 @@
  * `keepwire_connections_opened_total{sink}`,
  * `keepwire_connections_closed_total{sink,reason}` and
  * `keepwire_connection_requests{sink}` (requests per connection, observed
- * at close). A snapshot gives the same numbers to tests and benchmarks.
+ * at close) and `keepwire_connection_requests_total{sink}` (every request
+ * written on a pooled socket, so requests minus opened is the reuse). A snapshot gives the same numbers to tests and benchmarks.
  */
 import type { Counter, Histogram, Registry } from '../telemetry/index.ts';
 import { registeredCounter, registeredHistogram } from '../telemetry/registered-metric.ts';
@@ -38,6 +39,7 @@ export class ConnectionLedger {
   readonly #opened: Counter.Internal;
   readonly #closed: Counter<'sink' | 'reason'>;
   readonly #requests: Histogram.Internal<string>;
+  readonly #requestsTotal: Counter.Internal;
   readonly #sink: string;
   #openedCount = 0;
   #requestCount = 0;
@@ -68,6 +70,11 @@ export class ConnectionLedger {
       labelNames: ['sink'],
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 1000, 10_000],
     }).labels({ sink });
+    this.#requestsTotal = registeredCounter(registry, {
+      name: 'keepwire_connection_requests_total',
+      help: 'Requests a sink pool wrote on its connections (minus connections opened: the reuses).',
+      labelNames: ['sink'],
+    }).labels({ sink });
     // Every reason shows from the start, at zero, so dashboards see the series.
     for (const reason of CLOSE_REASONS) this.#closed.labels({ sink, reason }).inc(0);
   }
@@ -80,6 +87,7 @@ export class ConnectionLedger {
   /** One request written on a pooled socket. */
   requested(): void {
     this.#requestCount += 1;
+    this.#requestsTotal.inc();
   }
 
   closed(reason: CloseReason, requests: number): void {

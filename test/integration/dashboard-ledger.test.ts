@@ -59,6 +59,8 @@ test('the ledger counts the sink pool connections the collector saw; the pipelin
   assert.ok(out, JSON.stringify(ledger));
   assert.equal(out.opened, collector.connections());
   assert.ok(out.opened >= 1);
+  assert.equal(out.requests, collector.requests);
+  assert.equal(out.reused, collector.requests - out.opened);
   const closed = Object.values(out.closed as Record<string, number>).reduce((a, b) => a + b, 0);
   assert.equal(out.open, out.opened - closed);
   assert.deepEqual(Object.keys(out.closed).sort(), [

@@ -180,7 +180,7 @@ async function loadConnections() {
         s.sink,
         s.opened,
         s.open,
-        s.reused,
+        `${s.reused} of ${s.requests}`,
         Object.entries(s.closed)
           .filter(([, n]) => n > 0)
           .map(([r, n]) => `${r} ${n}`)
