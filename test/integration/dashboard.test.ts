@@ -221,4 +221,12 @@ test('a command created from the form reaches success through a reference agent,
   await shot(page, 'fleet');
   assert.deepEqual(errors, []);
   await page.context().close();
+
+  // The commands view on a phone-sized window in dark mode.
+  const phone = await openPage({ colorScheme: 'dark', width: 390 });
+  await phone.page.getByRole('button', { name: 'Commands', exact: true }).click();
+  await phone.page.locator('#commands tbody tr[data-status="success"]').nth(1).waitFor();
+  await shot(phone.page, 'commands-phone-dark');
+  assert.deepEqual(phone.errors, []);
+  await phone.page.context().close();
 });
