@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { makeDataDir } from '../../../../test/support/keepwire-process.ts';
+import { fixturePath } from '../../../../test/support/modsecurity-fixtures.ts';
 import { hashToken } from '../../../auth/token.ts';
 import { createLogger, createRegistry } from '../../../telemetry/index.ts';
 import { DiskBuffer } from '../../buffer/disk/disk-buffer.ts';
@@ -11,7 +12,7 @@ import { PipelineMetrics } from '../../pipeline-metrics.ts';
 import { HttpSource } from './http-source.ts';
 import { httpSourceSchema } from './schema.ts';
 
-const MODSEC = '/work/shared/data/modsecurity/real-3.0.9/json-serial.log';
+const MODSEC = fixturePath('real-3.0.9/json-serial.log');
 const never = new AbortController().signal;
 let buffer: DiskBuffer;
 let source: HttpSource;
