@@ -84,8 +84,9 @@ test('ModSecurity HTTPS audit-log POSTs are accepted on both paths', async () =>
   assert.equal((await post('/v1/events', second!, headers)).status, 200);
   const records = (await drain()).map((text) => JSON.parse(text));
   assert.equal(records.length, 2);
-  assert.equal(records[0].transaction.unique_id, JSON.parse(first!).transaction.unique_id);
-  assert.equal(records[1].transaction.producer.modsecurity, 'ModSecurity v3.0.9 (Linux)');
+  assert.equal(records[0].event.id, JSON.parse(first!).transaction.unique_id);
+  assert.equal(records[1].modsecurity.producer, 'ModSecurity v3.0.9 (Linux)');
+  assert.equal(records[1].event.original, second, 'normalized, the record kept as sent');
 });
 
 test('malformed input gets a clear 4xx and nothing is kept', async () => {
