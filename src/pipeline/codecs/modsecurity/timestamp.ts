@@ -6,7 +6,8 @@
  * - `[30/Nov/2026:10:11:12 +0000]` (native section `A`, ModSecurity 2's JSON
  *   `time`), optionally with a fraction of a second, with its offset.
  * A log holds many records per second: the last stamp and its result are
- * kept, so the common case is one string comparison.
+ * kept, so the common case is one string comparison; the local zone's
+ * offset is looked up once per hour.
  */
 
 const MONTHS: Record<string, number> = {
@@ -31,6 +32,8 @@ const CLF =
 let lastCtime = '';
 let lastCtimeZone = '';
 let lastCtimeIso: string | undefined;
+let lastHour = NaN;
+let lastHourOffsetMs = 0;
 let lastClf = '';
 let lastClfIso: string | undefined;
 
@@ -41,21 +44,37 @@ export function ctimeToIso(text: string, zone: 'local' | 'utc'): string | undefi
   let iso: string | undefined;
   const month = m ? MONTHS[m[1]!] : undefined;
   if (m && month !== undefined) {
-    const parts = [
-      Number(m[6]),
-      month,
-      Number(m[2]),
-      Number(m[3]),
-      Number(m[4]),
-      Number(m[5]),
-    ] as const;
-    const ms = zone === 'utc' ? Date.UTC(...parts) : new Date(...parts).getTime();
+    const parts = [Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
+    const asUtc = Date.UTC(parts[0]!, month, parts[2], parts[3], parts[4], parts[5]);
+    const ms = zone === 'utc' ? asUtc : asUtc - localOffsetMs(asUtc, parts);
     iso = Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
   }
   lastCtime = text;
   lastCtimeZone = zone;
   lastCtimeIso = iso;
   return iso;
+}
+
+/**
+ * How far local time is ahead of UTC at this local time. The offset is
+ * looked up (the slow part: a time zone database query) once per hour of
+ * stamps, and kept for the hour when it is the same at its first and last
+ * second; an hour in which the zone changes (Lord Howe's half-hour shift)
+ * is looked up stamp by stamp.
+ */
+function localOffsetMs(
+  asUtc: number,
+  [year, month, day, hour, minute, second]: readonly number[],
+): number {
+  const hourStart = asUtc - (asUtc % 3_600_000);
+  if (hourStart !== lastHour) {
+    lastHour = hourStart;
+    const first = hourStart - new Date(year!, month!, day!, hour!).getTime();
+    const last = hourStart + 3_599_000 - new Date(year!, month!, day!, hour!, 59, 59).getTime();
+    lastHourOffsetMs = first === last ? first : NaN;
+  }
+  if (!Number.isNaN(lastHourOffsetMs)) return lastHourOffsetMs;
+  return asUtc - new Date(year!, month!, day!, hour!, minute!, second!).getTime();
 }
 
 /** `[dd/Mon/yyyy:HH:MM:SS(.frac) +hhmm]` to ISO-8601 UTC; undefined when not that form. */
