@@ -17,7 +17,7 @@ import { closeWaitOwnedBy } from '../support/close-wait.ts';
 import { ATTACKS, type ModsecurityMode, RealModsecurity } from '../support/modsecurity.ts';
 import { makeDataDir, startShipServe, waitFor, writeShipConfig } from '../support/ship-serve.ts';
 
-const ROUNDS = 3;
+const ROUNDS = 10;
 
 function delivered(dataDir: string): ModsecurityEvent[] {
   const out = join(dataDir, 'out', 'events.ndjson');

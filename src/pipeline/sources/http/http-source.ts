@@ -96,7 +96,7 @@ export class HttpSource {
     // ModSecurity's writer opens a connection per entry and never reuses it.
     // Closing from our side once answered keeps a CLOSE-WAIT from ever
     // forming here, and when our FIN reaches the writer before it closes (a
-    // race: 3 to 11 of 24 entries in test/integration/modsecurity-https.test.ts,
+    // race: 12% to 46% of the entries in test/integration/modsecurity-https.test.ts,
     // none without it) the TIME-WAIT stays here instead of using up the web
     // server's ports toward us.
     if (isModSecurity && hasModsecurityHeaders(request.headers))
