@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxConnectionsSchema } from './limits.ts';
 import { listenSchema } from './listen.ts';
 
 /** The admin listener: management API, /metrics, /healthz and, later, the dashboard. */
@@ -10,6 +11,7 @@ export const adminSchema = z
     bodyLimitBytes: z.number().int().positive().default(1_048_576),
     requestTimeoutMs: z.number().int().positive().default(30_000),
     keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+    maxConnections: maxConnectionsSchema,
   })
   .prefault({});
 

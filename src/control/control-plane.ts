@@ -79,7 +79,7 @@ export function createControlPlane(
       if (released > 0) logger.warn({ released }, 'released claims left by an earlier run');
       lifecycle.onShutdown('close', 'command store', () => store.close());
 
-      const agents = createAgentsServer(config.agents, logger);
+      const agents = createAgentsServer(config.agents, logger, context.registry);
       registerAgentRoutes(agents, {
         config: config.agents,
         service,
@@ -89,7 +89,9 @@ export function createControlPlane(
         now,
         throttle: new AuthThrottle({ maxDelayMs: config.agents.authFailureMaxDelayMs, now }),
       });
-      const unix = config.socket.enabled ? createUnixServer(config.socket, logger) : undefined;
+      const unix = config.socket.enabled
+        ? createUnixServer(config.socket, logger, context.registry)
+        : undefined;
       let isSocketOurs = false;
       // Registered before listening, so a failed start still closes what did open.
       lifecycle.onShutdown('accept', 'command listeners', async () => {

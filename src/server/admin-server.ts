@@ -19,7 +19,12 @@ export interface AdminServerOptions {
 
 export function createAdminServer(options: AdminServerOptions): FastifyInstance {
   const { config, registry, tokenHash } = options;
-  const app = createHttpServer({ logger: options.logger, ...config });
+  const app = createHttpServer({
+    logger: options.logger,
+    ...config,
+    listener: 'admin',
+    registry,
+  });
 
   app.addHook('onRequest', async (request) => {
     if (!request.url.startsWith('/v1/')) return;

@@ -66,13 +66,24 @@ export function makeDataDir(prefix = 'kw-test-'): string {
 
 /** Starts `keepwire serve` on a free admin port and waits until it is ready. */
 export async function startServe(
-  options: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+  options: {
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    dataDir?: string;
+    /** Runs serve under `prlimit --nofile=N:N` (a low descriptor limit). */
+    maxDescriptors?: number;
+  } = {},
 ): Promise<ServeProcess> {
   const dataDir = options.dataDir ?? makeDataDir();
+  const limit =
+    options.maxDescriptors === undefined
+      ? []
+      : [`--nofile=${options.maxDescriptors}:${options.maxDescriptors}`, process.execPath];
   const child = spawn(
-    process.execPath,
+    limit.length > 0 ? 'prlimit' : process.execPath,
     // Every listener on port 0, so tests run side by side; options.args may override.
     [
+      ...limit,
       CLI,
       'serve',
       '--data-dir',

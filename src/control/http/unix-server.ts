@@ -10,14 +10,21 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { SocketConfig } from '../../config/index.ts';
 import { createHttpServer } from '../../server/http-server.ts';
-import type { Logger } from '../../telemetry/index.ts';
+import type { Logger, Registry } from '../../telemetry/index.ts';
 import { SocketInUseError } from '../errors.ts';
 
 export const SOCKET_MODE = 0o660;
 
-export function createUnixServer(config: SocketConfig, logger: Logger): FastifyInstance {
+export function createUnixServer(
+  config: SocketConfig,
+  logger: Logger,
+  registry?: Registry,
+): FastifyInstance {
   return createHttpServer({
     logger,
+    listener: 'socket',
+    registry,
+    maxConnections: config.maxConnections,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,

@@ -39,6 +39,9 @@ export class HttpSource {
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      listener: options.name,
+      registry: options.metrics.registry,
+      maxConnections: config.maxConnections,
     });
     // Bodies are read by readBody as streams (limit after gzip), not by fastify.
     this.#app.removeAllContentTypeParsers();
