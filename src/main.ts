@@ -12,6 +12,7 @@ import type { Plane, PlaneContext } from './plane.ts';
 import { writeAddressFile } from './server/address-file.ts';
 import { createAdminServer } from './server/admin-server.ts';
 import { loadAdminToken } from './server/admin-token.ts';
+import { closeListener } from './server/close-listener.ts';
 import { createLogger, createRegistry, type Logger } from './telemetry/index.ts';
 
 export interface Runtime {
@@ -41,7 +42,9 @@ export async function serve(config: Readonly<Config>, logger?: Logger): Promise<
   for (const plane of planes) plane.registerAdminRoutes?.(admin);
 
   await admin.listen({ host: config.admin.listen.host, port: config.admin.listen.port });
-  lifecycle.onShutdown('accept', 'admin listener', () => admin.close());
+  lifecycle.onShutdown('accept', 'admin listener', () =>
+    closeListener(admin, config.shutdownGraceMs),
+  );
   const bound = admin.server.address();
   const address =
     typeof bound === 'object' && bound !== null

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTokenMatch, parseBearer } from '../../../auth/token.ts';
 import type { ListenAddress } from '../../../config/index.ts';
 import { isKeepwireError, UnauthorizedError } from '../../../errors.ts';
+import { closeListener } from '../../../server/close-listener.ts';
 import { createHttpServer } from '../../../server/http-server.ts';
 import type { Logger } from '../../../telemetry/index.ts';
 import type { PipelineMetrics } from '../../pipeline-metrics.ts';
@@ -30,6 +31,7 @@ export interface HttpSourceOptions {
 export class HttpSource {
   readonly #options: HttpSourceOptions;
   readonly #app: FastifyInstance;
+  readonly #appending = new Set<Promise<void>>();
 
   constructor(options: HttpSourceOptions) {
     this.#options = options;
@@ -89,7 +91,7 @@ export class HttpSource {
     const records = isModSecurity
       ? parseModSecurityRecord(body)
       : parseEvents(body, config.maxLineBytes);
-    if (records.length > 0) await this.#options.append(records);
+    if (records.length > 0) await this.#track(this.#options.append(records));
     let bytes = 0;
     for (const record of records) bytes += record.length;
     metrics.received.inc({ source: name }, records.length);
@@ -107,9 +109,24 @@ export class HttpSource {
       : listen;
   }
 
-  /** Stops accepting; requests in progress finish (their appends complete). */
-  async stop(): Promise<void> {
-    await this.#app.close();
+  /**
+   * Stops accepting; requests in progress get `graceMs` to finish, then their
+   * connections are cut. Appends already begun always complete before this
+   * resolves (the buffers close after it): an event is either stored or its
+   * client never got a 200.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    await closeListener(this.#app, graceMs);
+    await Promise.allSettled(this.#appending);
+  }
+
+  async #track(append: Promise<void>): Promise<void> {
+    this.#appending.add(append);
+    try {
+      await append;
+    } finally {
+      this.#appending.delete(append);
+    }
   }
 }
 
