@@ -4,10 +4,16 @@
  * on shutdown, and one error shape (`{"error": {"code", "message"}}`) for
  * every failure.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  LogController,
+} from 'fastify';
 import { DEFAULT_MAX_CONNECTIONS } from '../config/limits.ts';
 import { isKeepwireError } from '../errors.ts';
 import { createRegistry, type Logger, type Registry } from '../telemetry/index.ts';
+import { refuseContentEncoding, useCheckedJsonParser } from './json-body.ts';
 import { isClientAbort, ListenerGuard } from './listener-guard.ts';
 
 export interface HttpServerOptions {
@@ -20,6 +26,8 @@ export interface HttpServerOptions {
   /** Where the listener's metrics go; a private registry when absent (tests). */
   registry?: Registry;
   maxConnections?: number;
+  /** The listener reads bodies itself, encodings included (the http source). */
+  readsRawBodies?: boolean;
   /** TLS (and client certificates with ca + requestCert); plain HTTP when absent. */
   https?: import('node:https').ServerOptions;
 }
@@ -41,7 +49,21 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
     connectionTimeout: 0,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    // Errors the router meets before any route (an over-long id): our shape, not fastify's.
+    frameworkErrors: (error, _request, reply) => {
+      const status = (error as { statusCode?: number }).statusCode ?? 400;
+      const error414 = {
+        code: 'URI_TOO_LONG',
+        message: 'a path segment is longer than 100 characters',
+      };
+      const body = status === 414 ? error414 : { code: 'BAD_REQUEST', message: error.message };
+      (reply as FastifyReply).code(status).send({ error: body });
+    },
   });
+  if (!options.readsRawBodies) {
+    useCheckedJsonParser(app);
+    refuseContentEncoding(app);
+  }
   app.server.headersTimeout = Math.min(options.requestTimeoutMs, 60_000);
   const guard = new ListenerGuard(app.server, {
     listener: options.listener ?? 'http',

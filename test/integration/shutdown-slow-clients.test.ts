@@ -63,7 +63,10 @@ test('SIGTERM with 50 slow clients: exits within the grace period, nothing answe
     finisher.socket.write(LINE.slice(1));
     const answer = await finisher.closed;
     // Bounded far above the grace period: without the cut it would wait for the clients forever.
-    const outcome = await Promise.race([exited, sleep(30 * GRACE_MS, undefined, { ref: false }).then(() => 'still running')]);
+    const outcome = await Promise.race([
+      exited,
+      sleep(30 * GRACE_MS, undefined, { ref: false }).then(() => 'still running'),
+    ]);
     assert.equal(outcome, 0);
     // The others never finished: the server cut them, it did not wait for them.
     await Promise.all(slow.map((client) => client.closed));

@@ -44,6 +44,7 @@ export class HttpSource {
       listener: options.name,
       registry: options.metrics.registry,
       maxConnections: config.maxConnections,
+      readsRawBodies: true,
     });
     // Bodies are read by readBody as streams (limit after gzip), not by fastify.
     this.#app.removeAllContentTypeParsers();
