@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatListen } from '../config/index.ts';
 import type { Plane, PlaneContext } from '../plane.ts';
 import { writeAddressFile } from '../server/address-file.ts';
+import { explainListenError } from '../server/startup-errors.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { CommandService } from './command-service.ts';
 import { ControlMetrics } from './control-metrics.ts';
@@ -109,7 +110,11 @@ export function createControlPlane(
         if (isSocketOurs) unlinkSocket(socketPath);
       });
 
-      await agents.listen({ host: config.agents.listen.host, port: config.agents.listen.port });
+      await agents
+        .listen({ host: config.agents.listen.host, port: config.agents.listen.port })
+        .catch((error: unknown) => {
+          throw explainListenError(error, 'the agents listener (--agents, agents.listen)');
+        });
       const bound = agents.server.address();
       const address =
         typeof bound === 'object' && bound !== null

@@ -19,10 +19,17 @@ export interface RunResult {
 /** Runs `keepwire ARGS` to completion. */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    timeoutMs?: number;
+    /** A command that runs the CLI (e.g. setpriv ... to run as another user). */
+    prefix?: string[];
+  } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+    const child = spawn(command!, [...prefixArgs, CLI, ...args], {
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 60_000,

@@ -13,6 +13,7 @@ import type { ListenAddress } from '../../../config/index.ts';
 import { isKeepwireError, UnauthorizedError } from '../../../errors.ts';
 import { closeListener } from '../../../server/close-listener.ts';
 import { createHttpServer } from '../../../server/http-server.ts';
+import { explainListenError } from '../../../server/startup-errors.ts';
 import type { Logger } from '../../../telemetry/index.ts';
 import type { PipelineMetrics } from '../../pipeline-metrics.ts';
 import { parseEvents, parseModSecurityRecord } from '../event-parser.ts';
@@ -103,7 +104,9 @@ export class HttpSource {
   /** Listens; returns the bound address (port 0 picks a free one). */
   async start(): Promise<ListenAddress> {
     const { listen } = this.#options.config;
-    await this.#app.listen({ host: listen.host, port: listen.port });
+    await this.#app.listen({ host: listen.host, port: listen.port }).catch((error: unknown) => {
+      throw explainListenError(error, `the http source "${this.#options.name}" (--events, listen)`);
+    });
     const bound = this.#app.server.address();
     return typeof bound === 'object' && bound !== null
       ? { host: bound.address, port: bound.port }
