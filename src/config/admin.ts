@@ -12,6 +12,8 @@ export const adminSchema = z
     requestTimeoutMs: z.number().int().positive().default(30_000),
     keepAliveTimeoutMs: z.number().int().positive().default(65_000),
     maxConnections: maxConnectionsSchema,
+    /** Answers to wrong admin tokens from one address are delayed up to this long. */
+    authFailureMaxDelayMs: z.number().int().min(0).default(5_000),
   })
   .prefault({});
 
