@@ -54,13 +54,15 @@ test("an agent's result nested 100,000 deep is answered 400 with our shape", asy
     headers: admin,
     body: '{"name":"deep-agent"}',
   });
-  const { token } = (await enrolled.json()) as { token: string };
+  const agent = (await enrolled.json()) as { id: string; token: string };
+  const token = agent.token;
   const created = await fetch(`${server.adminUrl}/v1/commands`, {
     method: 'POST',
     headers: admin,
-    body: '{"target":{"type":"group","id":"none"},"action":{"name":"a"}}',
+    body: JSON.stringify({ target: { type: 'agent', id: agent.id }, action: { name: 'a' } }),
   });
-  const { id } = (await created.json()) as { id: string };
+  const { commands } = (await created.json()) as { commands: { id: string }[] };
+  const id = commands[0]!.id;
   const response = await fetch(`${agents}/v1/commands/${id}/result`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
