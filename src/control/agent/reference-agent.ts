@@ -116,8 +116,11 @@ export class ReferenceAgent {
       if (event.event === 'command')
         this.#track(this.#handle(JSON.parse(event.data) as DeliveredCommand));
     });
-    response.body.setEncoding('utf8');
-    for await (const chunk of response.body) parser.push(chunk as string);
+    // Bytes, decoded as a stream: a character cut between two chunks stays whole.
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) {
+      parser.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    }
     throw new Error('the event stream ended');
   }
 
