@@ -36,16 +36,21 @@ test('a failing sample is logged and counted; routes answer 503 until a sample e
   plane.registerAdminRoutes!(app);
   await app.ready();
   await plane.start!();
-  await sleep(350);
-  const metrics = await ctx.registry.metrics();
-  const errors = Number(/^keepwire_watch_sample_errors_total (\d+)$/m.exec(metrics)?.[1]);
-  assert.ok(errors >= 2, `errors counted: ${errors}`);
-  assert.ok(ctx.lines.some((line) => line.includes('"code":"WATCH_SAMPLING_FAILED"')));
-  const sockets = await app.inject('/v1/sockets');
-  assert.equal(sockets.statusCode, 503);
-  assert.equal(sockets.json().error.code, 'WATCH_NO_SAMPLES');
-  assert.equal((await app.inject('/v1/sockets/findings')).json().error.code, 'WATCH_NO_SAMPLES');
-  await ctx.lifecycle.shutdown('test');
+  const errorsCounted = async () =>
+    Number(
+      /^keepwire_watch_sample_errors_total (\d+)$/m.exec(await ctx.registry.metrics())?.[1] ?? 0,
+    );
+  try {
+    // Two failed samples, however slow the machine (each is waited for, not slept on).
+    while ((await errorsCounted()) < 2) await sleep(50);
+    assert.ok(ctx.lines.some((line) => line.includes('"code":"WATCH_SAMPLING_FAILED"')));
+    const sockets = await app.inject('/v1/sockets');
+    assert.equal(sockets.statusCode, 503);
+    assert.equal(sockets.json().error.code, 'WATCH_NO_SAMPLES');
+    assert.equal((await app.inject('/v1/sockets/findings')).json().error.code, 'WATCH_NO_SAMPLES');
+  } finally {
+    await ctx.lifecycle.shutdown('test');
+  }
   const after = Number(
     /^keepwire_watch_sample_errors_total (\d+)$/m.exec(await ctx.registry.metrics())?.[1],
   );
