@@ -82,6 +82,8 @@ export async function startServe(
     dataDir?: string;
     /** The keepwire to run: an installed command instead of the sources. */
     command?: string;
+    /** Give the data dir as KEEPWIRE_DATA_DIR instead of --data-dir. */
+    dataDirInEnv?: boolean;
   } = {},
 ): Promise<ServeProcess> {
   const dataDir = options.dataDir ?? makeDataDir();
@@ -91,8 +93,7 @@ export async function startServe(
     [
       ...(options.command === undefined ? [CLI] : []),
       'serve',
-      '--data-dir',
-      dataDir,
+      ...(options.dataDirInEnv ? [] : ['--data-dir', dataDir]),
       '--admin',
       '127.0.0.1:0',
       '--agents',
@@ -102,7 +103,12 @@ export async function startServe(
       ...(options.args ?? []),
     ],
     {
-      env: { ...process.env, KEEPWIRE_LOG__LEVEL: 'warn', ...options.env },
+      env: {
+        ...process.env,
+        KEEPWIRE_LOG__LEVEL: 'warn',
+        ...(options.dataDirInEnv ? { KEEPWIRE_DATA_DIR: dataDir } : {}),
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

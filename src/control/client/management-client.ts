@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { Agent, type Dispatcher, request } from 'undici';
+import { defaultDataDir } from '../../config/data-dir.ts';
 import { UsageError } from '../../errors.ts';
 import { RemoteError, UnreachableError } from '../errors.ts';
 
@@ -41,7 +42,8 @@ export class ManagementClient {
       this.#headers = { authorization: `Bearer ${options.token}` };
       this.where = url.origin;
     } else {
-      const socketPath = options.socket ?? join(options.dataDir ?? 'var', 'keepwire.sock');
+      const socketPath =
+        options.socket ?? join(options.dataDir ?? defaultDataDir(), 'keepwire.sock');
       this.#origin = 'http://localhost';
       this.#dispatcher = new Agent({ connect: { socketPath } });
       this.#headers = {};
@@ -93,7 +95,9 @@ export const CONNECTION_OPTIONS = {
 
 export const CONNECTION_HELP = `Connection (the Unix socket by default):
   --socket PATH       the server's Unix socket (default: DATA_DIR/keepwire.sock)
-  --data-dir DIR      find the socket in DIR (default: var)
+  --data-dir DIR      find the socket in DIR (default: the one serve uses:
+                      $KEEPWIRE_DATA_DIR, else /var/lib/keepwire when
+                      writable, else ~/.local/state/keepwire)
   --server URL        use the admin listener instead, e.g. http://127.0.0.1:8680
   --token TOKEN       the admin token for --server (or KEEPWIRE_TOKEN)
   --json              print JSON`;
@@ -104,7 +108,7 @@ export function connectionFrom(
 ): ConnectionOptions {
   return {
     socket: values.socket,
-    dataDir: values['data-dir'],
+    dataDir: values['data-dir'] ?? defaultDataDir({ env }),
     server: values.server,
     token: values.token ?? env.KEEPWIRE_TOKEN,
   };
