@@ -23,9 +23,5 @@ if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.dire
 
 const sources = new URL('../src/cli/main.ts', import.meta.url);
 const entry = existsSync(sources) ? sources : new URL('../dist/cli/main.js', import.meta.url);
-const { main } = await import(entry.href);
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-});
+const { runProcess } = await import(entry.href);
+await runProcess();
