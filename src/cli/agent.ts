@@ -1,6 +1,3 @@
-import { builtInActions } from '../control/agent/agent-actions.ts';
-import { ExecutionJournal } from '../control/agent/execution-journal.ts';
-import { ReferenceAgent, TokenRefusedError } from '../control/agent/reference-agent.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseInteger, parseOptions } from './command.ts';
 
@@ -63,6 +60,13 @@ export const agentCommand: Command = {
     if (mode !== 'long-poll' && mode !== 'sse')
       throw new UsageError(`--mode is long-poll or sse, got "${mode}"`);
     const waitS = parseInteger(values['wait-s'], 'wait-s', { min: 1, max: 1200 }) ?? 30;
+    // Loaded here, not at the top: `agent --help` loads no HTTP client.
+    const [{ builtInActions }, { ExecutionJournal }, { ReferenceAgent, TokenRefusedError }] =
+      await Promise.all([
+        import('../control/agent/agent-actions.ts'),
+        import('../control/agent/execution-journal.ts'),
+        import('../control/agent/reference-agent.ts'),
+      ]);
     const journal = new ExecutionJournal(values['state-dir'] ?? 'var/agent');
     const log = (message: string) =>
       io.stderr.write(`${new Date().toISOString()} keepwire agent: ${message}\n`);

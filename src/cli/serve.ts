@@ -1,7 +1,5 @@
-import { loadConfig, parseListen } from '../config/index.ts';
-import { withEventsListen } from '../config/pipeline.ts';
 import { UsageError } from '../errors.ts';
-import { serve } from '../main.ts';
+import type { serve } from '../main.ts';
 import { type CliIo, type Command, parseOptions } from './command.ts';
 
 const HELP = `Usage: keepwire serve [--config FILE] [--data-dir DIR] [--admin HOST:PORT]
@@ -53,6 +51,12 @@ export const serveCommand: Command = {
       },
       'serve',
     );
+    // Loaded here, not at the top: `serve --help` loads no zod, fastify or pino.
+    const [{ loadConfig, parseListen }, { withEventsListen }, main] = await Promise.all([
+      import('../config/index.ts'),
+      import('../config/pipeline.ts'),
+      import('../main.ts'),
+    ]);
     const events = values.events === undefined ? undefined : parseListen(values.events);
     if (values.events !== undefined && !events) {
       throw new UsageError(
@@ -92,7 +96,7 @@ export const serveCommand: Command = {
     process.on('SIGTERM', stop);
     let runtime: Awaited<ReturnType<typeof serve>>;
     try {
-      runtime = await serve(config);
+      runtime = await main.serve(config);
     } catch (error) {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

@@ -8,13 +8,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import { defaultDataDir } from '../../config/data-dir.ts';
 import { UsageError } from '../../errors.ts';
 import { RemoteError, UnreachableError } from '../errors.ts';
-
-export interface ConnectionOptions {
-  socket?: string | undefined;
-  dataDir?: string | undefined;
-  server?: string | undefined;
-  token?: string | undefined;
-}
+import type { ConnectionOptions } from './connection-options.ts';
 
 export class ManagementClient {
   readonly #dispatcher: Dispatcher;
@@ -82,34 +76,4 @@ export class ManagementClient {
   close(): Promise<void> {
     return this.#dispatcher.close();
   }
-}
-
-/** The shared connection options of `keepwire agents` and `keepwire commands`. */
-export const CONNECTION_OPTIONS = {
-  socket: { type: 'string' },
-  'data-dir': { type: 'string' },
-  server: { type: 'string' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
-export const CONNECTION_HELP = `Connection (the Unix socket by default):
-  --socket PATH       the server's Unix socket (default: DATA_DIR/keepwire.sock)
-  --data-dir DIR      find the socket in DIR (default: the one serve uses:
-                      $KEEPWIRE_DATA_DIR, else /var/lib/keepwire when
-                      writable, else ~/.local/state/keepwire)
-  --server URL        use the admin listener instead, e.g. http://127.0.0.1:8680
-  --token TOKEN       the admin token for --server (or KEEPWIRE_TOKEN)
-  --json              print JSON`;
-
-export function connectionFrom(
-  values: { socket?: string; 'data-dir'?: string; server?: string; token?: string },
-  env: NodeJS.ProcessEnv,
-): ConnectionOptions {
-  return {
-    socket: values.socket,
-    dataDir: values['data-dir'] ?? defaultDataDir({ env }),
-    server: values.server,
-    token: values.token ?? env.KEEPWIRE_TOKEN,
-  };
 }
