@@ -1,5 +1,5 @@
 /**
- * The command model of DESIGN.md ("Commands") and the request bodies that
+ * The command model (docs/architecture.md, "Commands") and the request bodies that
  * create and finish commands. Types are inferred from the zod schemas.
  */
 import { z } from 'zod';

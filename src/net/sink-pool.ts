@@ -1,6 +1,6 @@
 /**
- * One undici Pool per sink, with the connection-hygiene invariants of
- * DESIGN.md (see docs/net.md for how each is enforced and tested):
+ * One undici Pool per sink, with the connection-hygiene rules of
+ * docs/architecture.md (docs/net.md says how each is enforced and tested):
  *
  * - Idle sockets whose peer sends FIN are destroyed at once: undici's h1
  *   client destroys a socket on 'end' (checked by test/net against nginx).
