@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { defaultDataDir } from '../config/data-dir.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseInteger, parseOptions } from './command.ts';
 
@@ -19,7 +21,8 @@ Options:
   --server URL        the agents listener, e.g. http://127.0.0.1:8681
   --token TOKEN       the token "keepwire agents enroll" printed (or KEEPWIRE_AGENT_TOKEN)
   --mode MODE         long-poll (default) or sse
-  --state-dir DIR     where the execution journal lives (default: var/agent)
+  --state-dir DIR     where the execution journal lives (default: DATA_DIR/agent,
+                      the data dir serve would use: see keepwire serve --help)
   --wait-s N          long-poll wait in seconds (default 30, at most 1200)
 
 Examples:
@@ -67,7 +70,9 @@ export const agentCommand: Command = {
         import('../control/agent/execution-journal.ts'),
         import('../control/agent/reference-agent.ts'),
       ]);
-    const journal = new ExecutionJournal(values['state-dir'] ?? 'var/agent');
+    const journal = new ExecutionJournal(
+      values['state-dir'] ?? join(defaultDataDir({ env: io.env }), 'agent'),
+    );
     const log = (message: string) =>
       io.stderr.write(`${new Date().toISOString()} keepwire agent: ${message}\n`);
     const agent = new ReferenceAgent({
