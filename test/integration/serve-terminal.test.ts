@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { CLI, makeDataDir } from '../support/keepwire-process.ts';
+import { CLI, EPHEMERAL_LISTENERS, makeDataDir } from '../support/keepwire-process.ts';
 import { waitFor } from '../support/ship-serve.ts';
 
 test('serve on a terminal shows a generated token once and logs readable lines', async () => {
@@ -19,12 +19,7 @@ test('serve on a terminal shows a generated token once and logs readable lines',
     'serve',
     '--data-dir',
     dataDir,
-    '--admin',
-    '127.0.0.1:0',
-    '--agents',
-    '127.0.0.1:0',
-    '--events',
-    '127.0.0.1:0',
+    ...EPHEMERAL_LISTENERS,
   ].join(' ');
   // script(1) runs the command on a new pseudo-terminal; -e: its exit status.
   const child = spawn('script', ['-qfec', command, '/dev/null'], {

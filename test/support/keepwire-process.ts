@@ -74,6 +74,16 @@ export function makeDataDir(prefix = 'kw-test-'): string {
   return dir;
 }
 
+/** `keepwire serve` options putting every listener on a free port. */
+export const EPHEMERAL_LISTENERS = [
+  '--admin',
+  '127.0.0.1:0',
+  '--agents',
+  '127.0.0.1:0',
+  '--events',
+  '127.0.0.1:0',
+] as const;
+
 /** Starts `keepwire serve` on a free admin port and waits until it is ready. */
 export async function startServe(
   options: {
@@ -94,12 +104,7 @@ export async function startServe(
       ...(options.command === undefined ? [CLI] : []),
       'serve',
       ...(options.dataDirInEnv ? [] : ['--data-dir', dataDir]),
-      '--admin',
-      '127.0.0.1:0',
-      '--agents',
-      '127.0.0.1:0',
-      '--events',
-      '127.0.0.1:0',
+      ...EPHEMERAL_LISTENERS,
       ...(options.args ?? []),
     ],
     {
