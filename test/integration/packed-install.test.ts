@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -86,6 +86,10 @@ test('installed keepwire --help and a subcommand --help on Node.js 24', async ()
   const help = await runInstalled(['--help'], NODE_24);
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /Usage: keepwire COMMAND/);
+  const version = await runInstalled(['--version'], NODE_24);
+  assert.equal(version.code, 0, version.stderr);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal(version.stdout, `${pkg.version}\n`);
   const serveHelp = await runInstalled(['serve', '--help'], NODE_24);
   assert.equal(serveHelp.code, 0, serveHelp.stderr);
   assert.match(serveHelp.stdout, /Usage: keepwire serve/);
