@@ -4,6 +4,7 @@
  * way, and a generated admin token that stays out of a non-terminal's logs.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCli, startServe } from '../support/keepwire-process.ts';
 
@@ -24,6 +25,16 @@ test('serve starts with KEEPWIRE_TOKEN and KEEPWIRE_AGENT_TOKEN set; clients fin
     assert.deepEqual(JSON.parse(agents.stdout), { agents: [] });
     const commands = await runCli(['commands', 'list', '--json'], { env });
     assert.equal(commands.code, 0, commands.stderr);
+    // Over the admin listener, the token comes from the same data dir.
+    const overTcp = await runCli(['commands', 'list', '--server', server.adminUrl, '--json'], {
+      env: { ...env, KEEPWIRE_TOKEN: '' },
+    });
+    assert.equal(overTcp.code, 0, overTcp.stderr);
+    const wrongDir = await runCli(['commands', 'list', '--server', server.adminUrl], {
+      env: { KEEPWIRE_DATA_DIR: join(server.dataDir, 'nothing-here'), KEEPWIRE_TOKEN: '' },
+    });
+    assert.equal(wrongDir.code, 2, 'no token anywhere: a usage error');
+    assert.match(wrongDir.stderr, /--server needs --token/);
 
     const logged = server.stderr();
     assert.match(logged, /"tokenFile":"[^"]*admin\.token"/, 'the token file is logged');

@@ -20,7 +20,7 @@ export class ManagementClient {
     if (options.server !== undefined) {
       if (options.token === undefined) {
         throw new UsageError(
-          '--server needs --token TOKEN (the admin token, in DATA_DIR/admin.token) or KEEPWIRE_TOKEN',
+          '--server needs --token TOKEN or KEEPWIRE_TOKEN (the admin token; DATA_DIR/admin.token was not readable)',
         );
       }
       let url: URL;
