@@ -30,7 +30,10 @@ interface Node {
 }
 
 const SECTIONS: Record<string, string> = {
-  dataDir: 'Where state lives: admin token, address files, buffers, the store (--data-dir).',
+  dataDir:
+    'Where state lives: admin token, address files, buffers, the store (--data-dir). Left out, it is /var/lib/keepwire when writable, else $XDG_STATE_HOME/keepwire (var/ in a checkout).',
+  shutdownGraceMs:
+    'At SIGTERM, how long requests in progress may take to finish before their connections are cut.',
   log: 'Logs: JSON lines on standard error.',
   admin:
     'The admin listener: /healthz, /metrics, the dashboard at /, the management API under /v1/.',
@@ -93,13 +96,6 @@ function render(node: Node, key: string, value: unknown, indent: string, out: st
     const given = (value ?? {}) as Record<string, unknown>;
     for (const [name, child] of Object.entries(schema.properties)) {
       const childValue = given[name] ?? child.default;
-      if (childValue === undefined) {
-        const kind = child.properties
-          ? `object with ${Object.keys(child.properties).join(', ')}`
-          : describeNode(child);
-        out.push(`${pad}  # ${name}: (optional, no default) ${kind}`);
-        continue;
-      }
       if (name === 'type' && kinds.length > 1) out.push(`${pad}  type: ${scalar(childValue)}`);
       else renderKey(child, name, childValue, `${indent}  `, out);
     }
@@ -119,6 +115,14 @@ function render(node: Node, key: string, value: unknown, indent: string, out: st
 }
 
 function renderKey(node: Node, key: string, value: unknown, indent: string, out: string[]): void {
+  if (value === undefined) {
+    // No default in the schema: shown commented out (left out, the loader decides).
+    const kind = node.properties
+      ? `object with ${Object.keys(node.properties).join(', ')}`
+      : describeNode(node);
+    out.push(`${indent}# ${key}: (optional, no default) ${kind}`);
+    return;
+  }
   const schema = member(node, value);
   const members = node.oneOf ?? node.anyOf;
   if (!schema.properties && typeof schema.additionalProperties !== 'object')

@@ -17,8 +17,9 @@ test('init writes every section at its defaults; the loader reads it back equal 
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stderr, /wrote .*keepwire\.yaml/);
   const text = readFileSync(file, 'utf8');
+  assert.match(text, /^# dataDir: \(optional, no default\) string$/m);
   for (const section of [
-    'dataDir',
+    'shutdownGraceMs',
     'log',
     'admin',
     'watch',
