@@ -43,7 +43,13 @@ export function createControlPlane(
   // Unique per process: a node restarted under the same name must not
   // inherit the claims of its previous life (those lapse with their lease).
   const nodeId = `${hostname()}/${process.pid}/${ids.next()}`;
-  const store = createStore(config.store, { dataDir: config.dataDir, nodeId, now, logError });
+  const store = createStore(config.store, {
+    dataDir: config.dataDir,
+    nodeId,
+    now,
+    logError,
+    logInfo: (message) => logger.info(message),
+  });
   const notifier = new InProcessNotifier();
   const metrics = new ControlMetrics(context.registry, () => store.countByStatus());
   const registry = new WaiterRegistry(notifier, metrics);

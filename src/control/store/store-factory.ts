@@ -14,6 +14,7 @@ export interface StoreDeps {
   nodeId: string;
   now: () => number;
   logError: (error: unknown, what: string) => void;
+  logInfo: (message: string) => void;
 }
 
 export function createStore(config: StoreConfig, deps: StoreDeps): Store {
@@ -23,6 +24,7 @@ export function createStore(config: StoreConfig, deps: StoreDeps): Store {
       nodeId: deps.nodeId,
       now: deps.now,
       logError: deps.logError,
+      logInfo: deps.logInfo,
     });
   }
   return new SqliteStore({

@@ -17,7 +17,7 @@ export interface ListenerOptions {
   reconnectMaxDelayMs: number;
   onKeys(keys: string[]): void;
   /** After every successful (re)subscription, the first one included. */
-  onSubscribed(): void;
+  onSubscribed(isReconnect: boolean): void;
   logError(error: unknown, what: string): void;
 }
 
@@ -81,7 +81,7 @@ export class PgListener {
     }
     this.#client = client;
     this.#delayMs = FIRST_DELAY_MS;
-    this.#o.onSubscribed();
+    this.#o.onSubscribed(this.#reconnects > 0);
   }
 
   #schedule(): void {

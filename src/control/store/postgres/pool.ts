@@ -50,6 +50,13 @@ export async function inTransaction<T>(
     throw mapConnectionError(error);
   }
   let broken: Error | undefined;
+  // A checked-out connection that dies between two statements emits 'error'
+  // with no query to receive it; without a listener that would end the
+  // process (pg documents that the holder of a client must listen).
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const value = await work(client);
@@ -63,6 +70,7 @@ export async function inTransaction<T>(
     });
     throw mapConnectionError(error);
   } finally {
+    client.off('error', onError);
     client.release(broken);
   }
 }

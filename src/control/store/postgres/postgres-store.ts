@@ -61,6 +61,7 @@ export interface PostgresStoreOptions {
   nodeId: string;
   now?: () => number;
   logError?: (error: unknown, what: string) => void;
+  logInfo?: (message: string) => void;
 }
 
 interface PgAgentRow extends AgentRow {
@@ -103,7 +104,8 @@ export class PostgresStore implements Store {
       nodeId: this.#o.nodeId,
       reconnectMaxDelayMs: this.#o.config.reconnectMaxDelayMs,
       onKeys,
-      onSubscribed: () => {
+      onSubscribed: (isReconnect) => {
+        if (isReconnect) this.#o.logInfo?.('store LISTEN connection restored; re-checking');
         this.claimableTargets(now()).then(
           (targets) => {
             if (targets.length > 0) onKeys(targets.map(targetKey));
