@@ -5,7 +5,7 @@
  * `postgres` user (PostgreSQL refuses root). fsync is off: nothing here must
  * survive a power loss, and a fast restart is what the tests need.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +46,8 @@ export interface PrivatePostgres {
   restart(): Promise<void>;
   /** Stops at once and removes every file. */
   destroy(): Promise<void>;
+  /** The same, synchronously: for a process 'exit' handler. */
+  destroySync(): void;
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
@@ -86,7 +88,19 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       await ctl('-o', options, '-w', 'start');
     },
     async destroy() {
+      // Already stopped (a failed restart, an earlier destroy) is fine: the files go either way.
       await ctl('-m', 'immediate', '-w', 'stop').catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+    destroySync() {
+      if (!existsSync(dir)) return;
+      const args = ['-D', data, '-m', 'immediate', '-w', 'stop'];
+      try {
+        if (asRoot) execFileSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), ...args]);
+        else execFileSync(join(bin, 'pg_ctl'), args);
+      } catch {
+        // Not running any more: only the files are left to remove.
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };

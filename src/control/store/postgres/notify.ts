@@ -32,6 +32,12 @@ export async function notifyTargets(
   if (count > 0) await client.query('SELECT pg_notify($1, $2)', [CHANNEL, payload]);
 }
 
+/** The whole payload for these keys when it fits one notification. */
+export function singlePayload(nodeId: string, keys: Set<string>): string | undefined {
+  const payload = [nodeId, ...keys].join('\n');
+  return Buffer.byteLength(payload) <= MAX_PAYLOAD_BYTES ? payload : undefined;
+}
+
 /** The sender and target keys of a payload from notifyTargets. */
 export function parsePayload(payload: string): { nodeId: string; keys: string[] } {
   const [nodeId = '', ...keys] = payload.split('\n');

@@ -48,11 +48,10 @@ import type {
   StoredRequest,
 } from '../store.ts';
 import { PgClaims, UNCLAIM } from './claims.ts';
-import { uniqueViolation } from './errors.ts';
-import { insertRequest } from './insert.ts';
+import { mapConnectionError, uniqueViolation } from './errors.ts';
+import { insertInTransaction, singleStatement } from './insert.ts';
 import { PgListener } from './listener.ts';
 import { migrate } from './migrations.ts';
-import { notifyTargets } from './notify.ts';
 import { connectionConfig, createPool, inTransaction, query } from './pool.ts';
 
 export interface PostgresStoreOptions {
@@ -186,20 +185,20 @@ export class PostgresStore implements Store {
   }
 
   async insertCommands(requests: NewRequest[], now: number): Promise<void> {
-    await inTransaction(this.#pool, async (client) => {
-      const keys = new Set<string>();
-      for (const request of requests) {
-        try {
-          await insertRequest(client, request, now);
-        } catch (error) {
-          if (uniqueViolation(error) !== undefined)
-            throw new CommandConflictError(request.requestId);
-          throw error;
-        }
-        for (const command of request.commands) keys.add(targetKey(command.target));
+    const conflict = (request: NewRequest, error: unknown) =>
+      uniqueViolation(error) === undefined ? error : new CommandConflictError(request.requestId);
+    const single = singleStatement(requests, this.#o.nodeId, now);
+    if (single !== undefined) {
+      try {
+        await this.#pool.query(single.text, single.values);
+      } catch (error) {
+        throw mapConnectionError(conflict(requests[0]!, error));
       }
-      await notifyTargets(client, this.#o.nodeId, keys);
-    });
+      return;
+    }
+    await inTransaction(this.#pool, (client) =>
+      insertInTransaction(client, requests, this.#o.nodeId, now, conflict),
+    );
   }
 
   async findRequest(requestId: string): Promise<StoredRequest | undefined> {
