@@ -10,19 +10,28 @@ import type pg from 'pg';
 import type { Command, DeliveryTarget } from '../../command.ts';
 import { type CommandRow, distinctTargets, type TargetRow, toCommand } from '../rows.ts';
 import type { ClaimHolder } from '../store.ts';
+import { Coalescer } from './coalescer.ts';
 import { notifyTargets } from './notify.ts';
 import { inTransaction, query } from './pool.ts';
 
 export const UNCLAIM = 'claim = NULL, claim_owner = NULL, lease_until = NULL';
 const CLAIMABLE = `status = 'pending' AND (claim IS NULL OR lease_until <= $1) AND deadline_at > $1`;
 
+interface SentMark {
+  ids: string[];
+  claimToken: string;
+  now: number;
+}
+
 export class PgClaims {
   readonly #pool: pg.Pool;
   readonly #nodeId: string;
+  readonly #sent: Coalescer<SentMark, number>;
 
   constructor(pool: pg.Pool, nodeId: string) {
     this.#pool = pool;
     this.#nodeId = nodeId;
+    this.#sent = new Coalescer((marks) => this.#markSent(marks));
   }
 
   async claim(
@@ -43,14 +52,32 @@ export class PgClaims {
     return rows.map(toCommand);
   }
 
-  async markSent(ids: string[], claimToken: string, now: number): Promise<number> {
-    const { rowCount } = await query(
+  markSent(ids: string[], claimToken: string, now: number): Promise<number> {
+    return this.#sent.call({ ids, claimToken, now });
+  }
+
+  /** Every waiting mark in one statement; each caller learns how many of its ids changed. */
+  async #markSent(marks: SentMark[]): Promise<number[]> {
+    const ids: string[] = [];
+    const tokens: string[] = [];
+    const times: number[] = [];
+    for (const mark of marks) {
+      for (const id of mark.ids) {
+        ids.push(id);
+        tokens.push(mark.claimToken);
+        times.push(mark.now);
+      }
+    }
+    const { rows } = await query<{ id: string }>(
       this.#pool,
-      `UPDATE commands SET status = 'sent', sent_at = $1, ${UNCLAIM}
-       WHERE id = ANY($2) AND status = 'pending' AND claim = $3`,
-      [now, ids, claimToken],
+      `UPDATE commands c SET status = 'sent', sent_at = m.sent_at, ${UNCLAIM}
+       FROM unnest($1::text[], $2::text[], $3::bigint[]) AS m(id, claim, sent_at)
+       WHERE c.id = m.id AND c.claim = m.claim AND c.status = 'pending'
+       RETURNING c.id`,
+      [ids, tokens, times],
     );
-    return rowCount ?? 0;
+    const changed = new Set(rows.map((r) => r.id));
+    return marks.map((mark) => mark.ids.filter((id) => changed.has(id)).length);
   }
 
   async release(ids: string[], claimToken: string): Promise<number> {

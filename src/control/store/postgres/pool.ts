@@ -33,7 +33,24 @@ export function createPool(
   config: PostgresStoreConfig,
   logError: (error: unknown, what: string) => void,
 ): pg.Pool {
-  const pool = new pg.Pool({ ...connectionConfig(config), max: config.poolSize });
+  // pg-pool applies connectionTimeoutMillis to waiting for a free pooled
+  // connection as well as to opening one. Under a burst (thousands of agents
+  // re-polling) the wait is queueing, not an unreachable server, and failing
+  // it would turn load into errors and the errors into more load. So opening
+  // a connection keeps its timeout (set on each client) and the wait for a
+  // free one has none; an HTTP request still ends at its own timeout.
+  const connect = connectionConfig(config);
+  class TimedClient extends pg.Client {
+    constructor(options: pg.ClientConfig = {}) {
+      super({ ...options, connectionTimeoutMillis: config.connectTimeoutMs });
+    }
+  }
+  const pool = new pg.Pool({
+    ...connect,
+    connectionTimeoutMillis: 0,
+    Client: TimedClient,
+    max: config.poolSize,
+  });
   pool.on('error', (error) => logError(error, 'an idle store connection'));
   return pool;
 }

@@ -48,6 +48,7 @@ import type {
   StoredRequest,
 } from '../store.ts';
 import { PgClaims, UNCLAIM } from './claims.ts';
+import { Coalescer } from './coalescer.ts';
 import { mapConnectionError, uniqueViolation } from './errors.ts';
 import { insertInTransaction, singleStatement } from './insert.ts';
 import { PgListener } from './listener.ts';
@@ -64,10 +65,11 @@ export interface PostgresStoreOptions {
 }
 
 interface PgAgentRow extends AgentRow {
+  token_hash: string;
   groups: string[];
 }
 
-const AGENT_SELECT = `SELECT a.id, a.name, a.created_at, a.last_seen_at,
+const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_seen_at,
   ARRAY(SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name) AS groups
   FROM agents a`;
 
@@ -77,6 +79,16 @@ export class PostgresStore implements Store {
   readonly #o: PostgresStoreOptions;
   readonly #logError: (error: unknown, what: string) => void;
   #listener: PgListener | undefined;
+  /** Every agent request authenticates: lookups arriving together go as one statement. */
+  readonly #byToken = new Coalescer<string, Agent | undefined>(async (hashes) => {
+    const { rows } = await query<PgAgentRow>(
+      this.#pool,
+      `${AGENT_SELECT} WHERE a.token_hash = ANY($1)`,
+      [hashes],
+    );
+    const found = new Map(rows.map((row) => [row.token_hash, agentOf(row)]));
+    return hashes.map((hash) => found.get(hash));
+  });
 
   constructor(options: PostgresStoreOptions) {
     this.#o = options;
@@ -133,13 +145,8 @@ export class PostgresStore implements Store {
     return (await this.getAgent(agent.id))!;
   }
 
-  async findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined> {
-    const { rows } = await query<PgAgentRow>(
-      this.#pool,
-      `${AGENT_SELECT} WHERE a.token_hash = $1`,
-      [tokenHash],
-    );
-    return agentOf(rows[0]);
+  findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined> {
+    return this.#byToken.call(tokenHash);
   }
 
   async getAgent(id: string): Promise<Agent | undefined> {
