@@ -5,9 +5,13 @@
  * same ones. Claimable: pending, before its deadline, and unclaimed or with
  * a lapsed lease. Statements that make commands claimable again (release,
  * lapsed leases) NOTIFY their targets in the same transaction.
+ *
+ * Claims and sent marks are the statements a burst multiplies (a group
+ * command wakes every waiter on the node at once), so those arriving while
+ * one is in flight go together as one statement (coalescer.ts).
  */
 import type pg from 'pg';
-import type { Command, DeliveryTarget } from '../../command.ts';
+import { type Command, type DeliveryTarget, targetKey } from '../../command.ts';
 import { type CommandRow, distinctTargets, type TargetRow, toCommand } from '../rows.ts';
 import type { ClaimHolder } from '../store.ts';
 import { Coalescer } from './coalescer.ts';
@@ -16,6 +20,26 @@ import { inTransaction, query } from './pool.ts';
 
 export const UNCLAIM = 'claim = NULL, claim_owner = NULL, lease_until = NULL';
 const CLAIMABLE = `status = 'pending' AND (claim IS NULL OR lease_until <= $1) AND deadline_at > $1`;
+
+interface ClaimAsk {
+  target: DeliveryTarget;
+  holder: ClaimHolder;
+  limit: number;
+  now: number;
+}
+
+const CLAIM_MANY = `WITH r AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::int[], $7::bigint[])
+      AS r(target_type, target_id, token, owner, lease_until, lim, now)
+  ), picked AS (
+    SELECT c.seq, r.token, r.owner, r.lease_until FROM r CROSS JOIN LATERAL (
+      SELECT seq FROM commands WHERE target_type = r.target_type AND target_id = r.target_id
+        AND status = 'pending' AND (claim IS NULL OR lease_until <= r.now) AND deadline_at > r.now
+      ORDER BY seq LIMIT r.lim FOR UPDATE SKIP LOCKED) c
+  )
+  UPDATE commands SET claim = p.token, claim_owner = p.owner, lease_until = p.lease_until
+  FROM picked p WHERE commands.seq = p.seq
+  RETURNING commands.*`;
 
 interface SentMark {
   ids: string[];
@@ -27,29 +51,62 @@ export class PgClaims {
   readonly #pool: pg.Pool;
   readonly #nodeId: string;
   readonly #sent: Coalescer<SentMark, number>;
+  readonly #claims: Coalescer<ClaimAsk, Command[]>;
 
   constructor(pool: pg.Pool, nodeId: string) {
     this.#pool = pool;
     this.#nodeId = nodeId;
     this.#sent = new Coalescer((marks) => this.#markSent(marks));
+    this.#claims = new Coalescer((asks) => this.#claimMany(asks));
   }
 
-  async claim(
+  claim(
     target: DeliveryTarget,
     holder: ClaimHolder,
     limit: number,
     now: number,
   ): Promise<Command[]> {
-    const { rows } = await query<CommandRow>(
-      this.#pool,
-      `UPDATE commands SET claim = $2, claim_owner = $3, lease_until = $4 WHERE seq IN (
-         SELECT seq FROM commands WHERE target_type = $5 AND target_id = $6 AND ${CLAIMABLE}
-         ORDER BY seq LIMIT $7 FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [now, holder.token, holder.owner, holder.leaseUntil, target.type, target.id, limit],
-    );
-    if (rows.length > 1) rows.sort((a, b) => a.seq - b.seq);
-    return rows.map(toCommand);
+    return this.#claims.call({ target, holder, limit, now });
+  }
+
+  /**
+   * Claims for many waiters in as few statements as it can: one per round,
+   * each round at most one ask per target (two asks of one target in one
+   * statement would pick the same rows: a transaction's own row locks are
+   * not skipped).
+   */
+  async #claimMany(asks: ClaimAsk[]): Promise<Command[][]> {
+    const results: Command[][] = asks.map(() => []);
+    let remaining = asks.map((_, i) => i);
+    while (remaining.length > 0) {
+      const seen = new Set<string>();
+      const round: number[] = [];
+      const later: number[] = [];
+      for (const i of remaining) {
+        const key = targetKey(asks[i]!.target);
+        if (seen.has(key)) later.push(i);
+        else {
+          seen.add(key);
+          round.push(i);
+        }
+      }
+      const byToken = new Map<string, number>();
+      for (const i of round) byToken.set(asks[i]!.holder.token, i);
+      const picked = round.map((i) => asks[i]!);
+      const { rows } = await query<CommandRow>(this.#pool, CLAIM_MANY, [
+        picked.map((a) => a.target.type),
+        picked.map((a) => a.target.id),
+        picked.map((a) => a.holder.token),
+        picked.map((a) => a.holder.owner),
+        picked.map((a) => a.holder.leaseUntil),
+        picked.map((a) => a.limit),
+        picked.map((a) => a.now),
+      ]);
+      rows.sort((x, y) => x.seq - y.seq);
+      for (const row of rows) results[byToken.get(row.claim!)!]!.push(toCommand(row));
+      remaining = later;
+    }
+    return results;
   }
 
   markSent(ids: string[], claimToken: string, now: number): Promise<number> {
