@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatListen } from '../config/index.ts';
 import type { Plane, PlaneContext } from '../plane.ts';
 import { writeAddressFile } from '../server/address-file.ts';
+import { explainListenError } from '../server/startup-errors.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { CommandService } from './command-service.ts';
 import { ControlMetrics } from './control-metrics.ts';
@@ -60,6 +61,7 @@ export function createControlPlane(
     ids,
     now,
     logError,
+    logger,
     limits: config.agents,
     lease: { nodeId, leaseMs: config.control.claimLeaseMs },
   });
@@ -70,6 +72,7 @@ export function createControlPlane(
     ids,
     now,
     defaultTimeoutS: config.control.defaultTimeoutS,
+    logger,
   });
   const management = { service, isConnected: (id: string) => registry.hasWaiter(`agent:${id}`) };
   const socketPath = config.socket.path ?? join(config.dataDir, 'keepwire.sock');
@@ -87,7 +90,7 @@ export function createControlPlane(
       delivery.start();
       logger.info({ store: config.store.type, nodeId }, 'command store ready');
 
-      const agents = createAgentsServer(config.agents, logger);
+      const agents = createAgentsServer(config.agents, logger, context.registry);
       registerAgentRoutes(agents, {
         config: config.agents,
         service,
@@ -97,7 +100,9 @@ export function createControlPlane(
         now,
         throttle: new AuthThrottle({ maxDelayMs: config.agents.authFailureMaxDelayMs, now }),
       });
-      const unix = config.socket.enabled ? createUnixServer(config.socket, logger) : undefined;
+      const unix = config.socket.enabled
+        ? createUnixServer(config.socket, logger, context.registry)
+        : undefined;
       let isSocketOurs = false;
       // Registered before listening, so a failed start still closes what did open.
       lifecycle.onShutdown('accept', 'command listeners', async () => {
@@ -116,7 +121,11 @@ export function createControlPlane(
         if (isSocketOurs) unlinkSocket(socketPath);
       });
 
-      await agents.listen({ host: config.agents.listen.host, port: config.agents.listen.port });
+      await agents
+        .listen({ host: config.agents.listen.host, port: config.agents.listen.port })
+        .catch((error: unknown) => {
+          throw explainListenError(error, 'the agents listener (--agents, agents.listen)');
+        });
       const bound = agents.server.address();
       const address =
         typeof bound === 'object' && bound !== null

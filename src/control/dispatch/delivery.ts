@@ -17,6 +17,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import type { Logger } from '../../telemetry/index.ts';
 import { type Command, type DeliveryTarget, targetKey, toDelivery } from '../command.ts';
 import type { ControlMetrics } from '../control-metrics.ts';
 import type { CommandNotifier } from '../notifier.ts';
@@ -56,6 +57,7 @@ export class Delivery {
   readonly #inFlight = new Map<string, number>();
   #renewer: NodeJS.Timeout | undefined;
   readonly logError: (error: unknown, what: string) => void;
+  readonly #logger: Logger | undefined;
 
   constructor(deps: {
     store: Store;
@@ -66,6 +68,8 @@ export class Delivery {
     limits: DeliveryLimits;
     lease: ClaimLease;
     logError: (error: unknown, what: string) => void;
+    /** Debug lines for each command sent or given back to pending. */
+    logger?: Logger;
   }) {
     this.#lease = deps.lease;
     this.#store = deps.store;
@@ -75,6 +79,7 @@ export class Delivery {
     this.#now = deps.now;
     this.#limits = deps.limits;
     this.logError = deps.logError;
+    this.#logger = deps.logger;
   }
 
   newClaimToken(): string {
@@ -163,6 +168,7 @@ export class Delivery {
         (count) => {
           if (count === 0) return;
           this.#metrics.transitions.inc({ status: 'sent' }, count);
+          this.#logTransitions(batch, 'sent');
           for (const command of batch.commands) {
             this.#metrics.deliverySeconds.observe((now - Date.parse(command.createdAt)) / 1000);
           }
@@ -182,8 +188,24 @@ export class Delivery {
         batch.claimToken,
       )
       .then(
-        () => this.#notifier.publish([targetKey(batch.target)]),
+        () => {
+          this.#logTransitions(batch, 'pending');
+          this.#notifier.publish([targetKey(batch.target)]);
+        },
         (error) => this.logError(error, 'returning commands to pending'),
       );
+  }
+
+  #logTransitions(batch: Batch, status: 'sent' | 'pending'): void {
+    if (!this.#logger?.isLevelEnabled('debug')) return;
+    const target = targetKey(batch.target);
+    for (const command of batch.commands) {
+      this.#logger.debug(
+        { command: command.id, target, action: command.action.name, status },
+        status === 'sent'
+          ? 'command transition'
+          : 'command transition (write failed, back to pending)',
+      );
+    }
   }
 }
