@@ -5,7 +5,8 @@
  * to the parent over IPC with wall-clock timestamps
  * (performance.timeOrigin + performance.now(), comparable across processes).
  *
- * argv: HOST PORT TOKENS_FILE WAIT_S. IPC in: {type: "storm"} destroys every
+ * argv: HOST PORT TOKENS_FILE WAIT_S; PORT may be a comma-separated list
+ * (several nodes): agent i then polls port i mod n. IPC in: {type: "storm"} destroys every
  * socket at once; {type: "stop"}. IPC out: {type: "connected", count},
  * {type: "got", items: [[commandId, atMs], ...]}, {type: "stormed"}.
  */
@@ -14,7 +15,7 @@ import { connect, type Socket } from 'node:net';
 
 const [host = '127.0.0.1', portText = '8681', tokensFile = '', waitText = '1200'] =
   process.argv.slice(2);
-const port = Number(portText);
+const ports = portText.split(',').map(Number);
 const tokens = readFileSync(tokensFile, 'utf8').trim().split('\n');
 const now = () => performance.timeOrigin + performance.now();
 
@@ -38,7 +39,7 @@ class PollingAgent {
   readonly #request: Buffer;
   #buffer = '';
 
-  constructor(token: string, onConnect: () => void) {
+  constructor(token: string, port: number, onConnect: () => void) {
     this.#request = Buffer.from(
       `GET /v1/commands?waitS=${waitText} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n\r\n`,
     );
@@ -78,7 +79,7 @@ function connectSome(): void {
   const end = Math.min(tokens.length, index + 500);
   for (; index < end; index += 1) {
     agents.push(
-      new PollingAgent(tokens[index]!, () => {
+      new PollingAgent(tokens[index]!, ports[index % ports.length]!, () => {
         connected += 1;
         if (connected === tokens.length) process.send!({ type: 'connected', count: connected });
       }),

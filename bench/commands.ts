@@ -11,7 +11,7 @@
  * Reproduce: bench/commands.sh [--agents 10000] [--rounds 3] [--samples 300]
  * (the wrapper raises the fd limit; `node bench/commands.ts` works when it is high enough).
  */
-import { execFileSync, fork, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { Pool } from 'undici';
 import { generateToken, hashToken } from '../src/auth/token.ts';
 import { SqliteStore } from '../src/control/store/sqlite/sqlite-store.ts';
 import { UuidV7Generator } from '../src/control/uuid-v7.ts';
+import { startAgentLoad } from './agent-load-receipts.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,7 +37,6 @@ const SAMPLES = Number(values.samples);
 const IDLE_S = Number(values['idle-s']);
 const now = () => performance.timeOrigin + performance.now();
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
-const LOAD = new URL('./agent-load.ts', import.meta.url).pathname;
 const TICKS = 100; // USER_HZ on Linux
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
@@ -120,26 +120,10 @@ const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 // 3. The load generator.
-const received = new Map<string, number>();
-let receivedCount = 0;
-let lastAt = 0;
-const load = fork(LOAD, [agentsHost, agentsPort, join(dataDir, 'tokens.txt'), '1200'], {
-  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-});
-const connected = new Promise<void>((resolve) => {
-  load.on('message', (message: { type: string; items?: [string, number][] }) => {
-    if (message.type === 'connected') resolve();
-    if (message.type === 'got') {
-      for (const [id, at] of message.items!) {
-        received.set(id, at);
-        receivedCount += 1;
-        if (at > lastAt) lastAt = at;
-      }
-    }
-  });
-});
+const load = startAgentLoad([agentsHost, agentsPort, join(dataDir, 'tokens.txt'), '1200']);
+const received = load.received;
 const connectStarted = now();
-await connected;
+await load.connected;
 while ((await waiters()) < N) await sleep(20);
 console.log(`${N} agents waiting after ${((now() - connectStarted) / 1000).toFixed(1)} s`);
 
@@ -174,7 +158,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
 const groupTimes: number[] = [];
 const createTimes: number[] = [];
 for (let round = 0; round < ROUNDS; round += 1) {
-  const base = receivedCount;
+  const base = load.count();
   const started = now();
   await post({
     id: `group-${round}`,
@@ -184,16 +168,16 @@ for (let round = 0; round < ROUNDS; round += 1) {
   });
   createTimes.push(now() - started);
   const deadline = now() + 30_000;
-  while (receivedCount - base < N && now() < deadline) await sleep(5);
-  groupTimes.push(receivedCount - base >= N ? lastAt - started : Number.POSITIVE_INFINITY);
+  while (load.count() - base < N && now() < deadline) await sleep(5);
+  groupTimes.push(load.count() - base >= N ? load.lastAt() - started : Number.POSITIVE_INFINITY);
   await settle();
 }
 
 // 7. Disconnect storm, from a steady state (every agent waiting again).
 const stormed = new Promise<void>((resolve) =>
-  load.on('message', (m: { type: string }) => m.type === 'stormed' && resolve()),
+  load.child.on('message', (m: { type: string }) => m.type === 'stormed' && resolve()),
 );
-load.send({ type: 'storm' });
+load.child.send({ type: 'storm' });
 await stormed;
 const stormStarted = now();
 let left = await waiters();
@@ -206,7 +190,7 @@ await sleep(200);
 const ss = execFileSync('ss', ['-tanpH', 'state', 'close-wait'], { encoding: 'utf8' });
 const closeWait = ss.split('\n').filter((line) => line.includes(`pid=${server.pid},`)).length;
 
-load.send({ type: 'stop' });
+load.child.send({ type: 'stop' });
 await admin.close();
 server.kill('SIGTERM');
 await new Promise((resolve) => server.once('exit', resolve));

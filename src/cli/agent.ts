@@ -3,7 +3,7 @@ import { defaultDataDir } from '../config/data-dir.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseInteger, parseOptions } from './command.ts';
 
-const HELP = `Usage: keepwire agent --server URL --token TOKEN [--mode long-poll|sse]
+const HELP = `Usage: keepwire agent --server URL [--server URL ...] --token TOKEN [--mode long-poll|sse]
                       [--state-dir DIR] [--wait-s N]
 
 The reference agent: connects to a keepwire agents listener, receives the
@@ -18,7 +18,9 @@ answered but never run twice. When the server is away it retries with
 jittered exponential backoff. SIGTERM or SIGINT stops it cleanly.
 
 Options:
-  --server URL        the agents listener, e.g. http://127.0.0.1:8681
+  --server URL        the agents listener, e.g. http://127.0.0.1:8681; repeat it
+                      for several nodes sharing one store: the agent uses one
+                      and fails over to the next when it cannot reach it
   --token TOKEN       the token "keepwire agents enroll" printed (or KEEPWIRE_AGENT_TOKEN)
   --mode MODE         long-poll (default) or sse
   --state-dir DIR     where the execution journal lives (default: DATA_DIR/agent,
@@ -38,7 +40,7 @@ export const agentCommand: Command = {
     const { values } = parseOptions(
       args,
       {
-        server: { type: 'string' },
+        server: { type: 'string', multiple: true },
         token: { type: 'string' },
         mode: { type: 'string' },
         'state-dir': { type: 'string' },
@@ -47,14 +49,15 @@ export const agentCommand: Command = {
       'agent',
     );
     const token = values.token ?? io.env.KEEPWIRE_AGENT_TOKEN;
-    if (values.server === undefined)
+    const servers = values.server ?? [];
+    if (servers.length === 0)
       throw new UsageError(
         'agent needs --server URL (the agents listener, e.g. http://127.0.0.1:8681)',
       );
-    if (!URL.canParse(values.server))
-      throw new UsageError(
-        `--server takes a URL such as http://127.0.0.1:8681, got "${values.server}"`,
-      );
+    for (const server of servers) {
+      if (!URL.canParse(server))
+        throw new UsageError(`--server takes a URL such as http://127.0.0.1:8681, got "${server}"`);
+    }
     if (token === undefined)
       throw new UsageError(
         'agent needs --token TOKEN (from "keepwire agents enroll") or KEEPWIRE_AGENT_TOKEN',
@@ -76,7 +79,7 @@ export const agentCommand: Command = {
     const log = (message: string) =>
       io.stderr.write(`${new Date().toISOString()} keepwire agent: ${message}\n`);
     const agent = new ReferenceAgent({
-      server: values.server,
+      servers,
       token,
       mode,
       journal,
@@ -90,7 +93,7 @@ export const agentCommand: Command = {
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
-    log(`connected mode ${mode} to ${values.server}`);
+    log(`connected mode ${mode} to ${servers.join(', ')}`);
     try {
       await agent.run();
       await agent.stop();

@@ -4,6 +4,7 @@ import { type CliIo, type Command, parseOptions } from './command.ts';
 
 const HELP = `Usage: keepwire serve [--config FILE] [--data-dir DIR] [--admin HOST:PORT]
                       [--agents HOST:PORT] [--socket PATH] [--events HOST:PORT]
+                      [--store URL]
 
 Runs the relay: the admin listener (/healthz, /metrics, the management API)
 and every plane the configuration enables. Without a configuration file it
@@ -26,8 +27,13 @@ Options:
                       (default: 127.0.0.1:8682; POST /v1/events, NDJSON);
                       port 0 picks a free port, written to DATA_DIR/events.addr
 
+  --store URL         the command store shared by several nodes:
+                      postgres://USER@HOST:PORT/DATABASE (default: SQLite
+                      in DATA_DIR/control.db, for one node)
+
 Environment: KEEPWIRE_SECTION__KEY=value overrides a setting, e.g.
   KEEPWIRE_WATCH__INTERVAL_MS=1000 keepwire serve
+  KEEPWIRE_STORE__URL=postgres://keepwire@db.internal/keepwire keepwire serve
 (KEEPWIRE_TOKEN, KEEPWIRE_AGENT_TOKEN and the CLI's other variables are
 not settings and are ignored here; see docs/configuration.md)
 
@@ -48,6 +54,7 @@ export const serveCommand: Command = {
         agents: { type: 'string' },
         socket: { type: 'string' },
         events: { type: 'string' },
+        store: { type: 'string' },
       },
       'serve',
     );
@@ -71,6 +78,9 @@ export const serveCommand: Command = {
         'admin.listen': values.admin,
         'agents.listen': values.agents,
         'socket.path': values.socket,
+        ...(values.store === undefined
+          ? {}
+          : { 'store.type': 'postgres', 'store.url': values.store }),
       },
     });
     const config = events ? withEventsListen(loaded, events) : loaded;

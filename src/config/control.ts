@@ -52,7 +52,7 @@ export const socketSchema = z
   })
   .prefault({});
 
-/** The command plane: store and dispatcher. */
+/** The command plane's dispatcher (the store it uses is `store`). */
 export const controlSchema = z
   .strictObject({
     enabled: z.boolean().default(true),
@@ -60,19 +60,11 @@ export const controlSchema = z
     sweepIntervalMs: z.number().int().min(50).default(1_000),
     /** The deadline of a command created without timeoutS. */
     defaultTimeoutS: z.number().int().min(1).max(2_592_000).default(300),
-    store: z
-      .strictObject({
-        type: z.literal('sqlite').default('sqlite'),
-        /** Default DATA_DIR/control.db. */
-        path: z.string().min(1).optional(),
-        /**
-         * normal: WAL commits survive a crash of the process (kill -9); a power
-         * loss may roll back the last transactions. full: fsync each commit.
-         */
-        synchronous: z.enum(['normal', 'full']).default('normal'),
-        busyTimeoutMs: z.number().int().min(0).default(5_000),
-      })
-      .prefault({}),
+    /**
+     * How long a claim on a command holds without renewal. A node renews its
+     * claims in flight every third of this; a dead node's claims lapse after it.
+     */
+    claimLeaseMs: z.number().int().min(300).default(30_000),
   })
   .prefault({});
 

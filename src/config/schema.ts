@@ -3,6 +3,7 @@ import { adminSchema } from './admin.ts';
 import { agentsSchema, controlSchema, socketSchema } from './control.ts';
 import { logSchema } from './log.ts';
 import { pipelineSchema } from './pipeline.ts';
+import { storeSchema } from './store.ts';
 import { watchSchema } from './watch.ts';
 
 /**
@@ -23,6 +24,7 @@ export const configSchema = z.strictObject({
   agents: agentsSchema,
   socket: socketSchema,
   control: controlSchema,
+  store: storeSchema,
   pipeline: pipelineSchema,
 });
 

@@ -5,6 +5,15 @@
  * after the store call that committed them has returned. With a logger,
  * each command's transition is a debug line (created, finished, cancelled,
  * expired; sent and given back are Delivery's).
+ *
+ * The rules of creation live here, not in a store, so every store shares
+ * them: the fingerprint (sha256 of the canonical body), the answer to a
+ * repeated client id (the stored commands when the fingerprint matches,
+ * CommandConflictError when not), and group expansion (one command per
+ * member agent, read when the request is made). The store then inserts
+ * every request of a call in one transaction; when two callers race on one
+ * client id (two nodes), the store's unique constraint refuses the second,
+ * which then looks again and answers as a repeat.
  */
 import { createHash } from 'node:crypto';
 import { generateToken, hashToken } from '../auth/token.ts';
@@ -15,11 +24,13 @@ import {
   type CommandResult,
   type CreateCommand,
   type DeliveryTarget,
+  type Target,
   targetKey,
 } from './command.ts';
 import type { ControlMetrics } from './control-metrics.ts';
+import { AgentNotFoundError, CommandConflictError, GroupEmptyError } from './errors.ts';
 import type { CommandNotifier } from './notifier.ts';
-import type { Agent, CommandFilter, CommandPage, CreateOutcome, Store } from './store/store.ts';
+import type { Agent, CommandFilter, CommandPage, NewRequest, Store } from './store/store.ts';
 import type { UuidV7Generator } from './uuid-v7.ts';
 
 export interface CommandServiceDeps {
@@ -31,6 +42,23 @@ export interface CommandServiceDeps {
   defaultTimeoutS: number;
   logger?: Logger;
 }
+
+export interface CreateOutcome {
+  commands: Command[];
+  /** Delivery targets of commands actually inserted (to wake their waiters). */
+  created: DeliveryTarget[];
+  /** True when every request was a repeat of an earlier one. */
+  isReplay: boolean;
+}
+
+interface PreparedRequest {
+  request: CreateCommand;
+  fingerprint: string;
+  timeoutS: number;
+}
+
+/** How often a create is tried again after losing a race on a client id. */
+const RACE_RETRIES = 2;
 
 export class CommandService {
   readonly #d: CommandServiceDeps;
@@ -44,7 +72,7 @@ export class CommandService {
   }
 
   async create(requests: CreateCommand[]): Promise<CreateOutcome> {
-    const prepared = requests.map((request, index) => {
+    const prepared = requests.map((request, index): PreparedRequest => {
       const field = requests.length > 1 ? `commands.${index}.action.args` : 'action.args';
       const args = validateArgs(request.action.name, request.action.args, field);
       const normalised = { ...request, action: { ...request.action, args } };
@@ -55,9 +83,7 @@ export class CommandService {
         timeoutS: request.timeoutS ?? this.#d.defaultTimeoutS,
       };
     });
-    const outcome = await this.#d.store.createCommands(prepared, this.#d.now(), () =>
-      this.#d.ids.next(),
-    );
+    const outcome = await this.#createPrepared(prepared);
     if (outcome.created.length > 0) {
       this.#d.metrics.transitions.inc({ status: 'pending' }, outcome.created.length);
       const keys = new Set<string>();
@@ -66,6 +92,83 @@ export class CommandService {
       if (!outcome.isReplay) for (const command of outcome.commands) this.#transition(command);
     }
     return outcome;
+  }
+
+  async #createPrepared(prepared: PreparedRequest[]): Promise<CreateOutcome> {
+    for (let attempt = 0; ; attempt += 1) {
+      const now = this.#d.now();
+      const commands: Command[] = [];
+      const created: DeliveryTarget[] = [];
+      const inserts: NewRequest[] = [];
+      const inBatch = new Map<string, NewRequest>();
+      let replays = 0;
+      for (const item of prepared) {
+        const clientId = item.request.id;
+        const stored =
+          clientId === undefined
+            ? undefined
+            : (inBatch.get(clientId) ?? (await this.#d.store.findRequest(clientId)));
+        if (stored !== undefined) {
+          if (stored.fingerprint !== item.fingerprint) throw new CommandConflictError(clientId!);
+          commands.push(...stored.commands);
+          replays += 1;
+          continue;
+        }
+        const insert = this.#build(item, await this.#expand(item.request.target), now);
+        inserts.push(insert);
+        if (clientId !== undefined) inBatch.set(clientId, insert);
+        commands.push(...insert.commands);
+        for (const command of insert.commands) created.push(command.target);
+      }
+      try {
+        if (inserts.length > 0) await this.#d.store.insertCommands(inserts, now);
+      } catch (error) {
+        // Another caller stored one of these ids first: look again (a repeat
+        // is then answered as one); a conflict that persists is the caller's.
+        if (error instanceof CommandConflictError && attempt < RACE_RETRIES) continue;
+        throw error;
+      }
+      return { commands, created, isReplay: replays === prepared.length };
+    }
+  }
+
+  async #expand(target: Target): Promise<DeliveryTarget[]> {
+    if (target.type === 'component') return [{ type: 'component', id: target.id }];
+    if (target.type === 'agent') {
+      if ((await this.#d.store.getAgent(target.id)) === undefined)
+        throw new AgentNotFoundError(target.id);
+      return [{ type: 'agent', id: target.id }];
+    }
+    const members = await this.#d.store.listMembers(target.id);
+    if (members.length === 0) throw new GroupEmptyError(target.id);
+    return members.map((id) => ({ type: 'agent', id }));
+  }
+
+  #build(item: PreparedRequest, targets: DeliveryTarget[], now: number): NewRequest {
+    const { request, timeoutS } = item;
+    const requestId = request.id ?? this.#d.ids.next();
+    const group = request.target.type === 'group' ? request.target.id : null;
+    const createdAt = new Date(now).toISOString();
+    const deadlineAt = new Date(now + timeoutS * 1000).toISOString();
+    const commands = targets.map(
+      (target): Command => ({
+        id: group === null && request.id !== undefined ? request.id : this.#d.ids.next(),
+        requestId,
+        source: request.source,
+        user: request.user ?? null,
+        target,
+        group,
+        action: { ...request.action },
+        timeoutS,
+        status: 'pending',
+        result: null,
+        createdAt,
+        deadlineAt,
+        sentAt: null,
+        finishedAt: null,
+      }),
+    );
+    return { requestId, fingerprint: item.fingerprint, commands };
   }
 
   async finish(
@@ -105,6 +208,13 @@ export class CommandService {
       for (const command of expired) this.#transition(command);
     }
     return expired.length;
+  }
+
+  /** Claims whose node died or hung: pending again, and their targets woken here. */
+  async releaseLapsedClaims(): Promise<number> {
+    const targets = await this.#d.store.releaseLapsedClaims(this.#d.now());
+    if (targets.length > 0) this.#d.notifier.publish(targets.map(targetKey));
+    return targets.length;
   }
 
   #transition(command: Command): void {

@@ -6,6 +6,7 @@
  * Shutdown: 'accept' ends long-polls and SSE streams and closes both
  * listeners (and unlinks the socket); 'close' closes the store.
  */
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { formatListen } from '../config/index.ts';
@@ -23,7 +24,7 @@ import { registerComponentRoutes } from './http/component-routes.ts';
 import { registerManagementRoutes } from './http/management-routes.ts';
 import { createUnixServer, listenUnix, unlinkSocket } from './http/unix-server.ts';
 import { InProcessNotifier } from './notifier.ts';
-import { SqliteStore } from './store/sqlite/sqlite-store.ts';
+import { createStore } from './store/store-factory.ts';
 import { UuidV7Generator } from './uuid-v7.ts';
 
 export interface ControlPlaneOptions {
@@ -38,17 +39,21 @@ export function createControlPlane(
   const { config, lifecycle } = context;
   const logger = context.logger.child({ plane: 'control' });
   const now = options.now ?? Date.now;
-  const store = new SqliteStore({
-    path: config.control.store.path ?? join(config.dataDir, 'control.db'),
-    synchronous: config.control.store.synchronous,
-    busyTimeoutMs: config.control.store.busyTimeoutMs,
-    now,
-  });
+  const logError = (error: unknown, what: string) => logger.error({ err: error }, `${what} failed`);
   const ids = new UuidV7Generator(now);
+  // Unique per process: a node restarted under the same name must not
+  // inherit the claims of its previous life (those lapse with their lease).
+  const nodeId = `${hostname()}/${process.pid}/${ids.next()}`;
+  const store = createStore(config.store, {
+    dataDir: config.dataDir,
+    nodeId,
+    now,
+    logError,
+    logInfo: (message) => logger.info(message),
+  });
   const notifier = new InProcessNotifier();
   const metrics = new ControlMetrics(context.registry, () => store.countByStatus());
   const registry = new WaiterRegistry(notifier, metrics);
-  const logError = (error: unknown, what: string) => logger.error({ err: error }, `${what} failed`);
   const delivery = new Delivery({
     store,
     notifier,
@@ -58,6 +63,7 @@ export function createControlPlane(
     logError,
     logger,
     limits: config.agents,
+    lease: { nodeId, leaseMs: config.control.claimLeaseMs },
   });
   const service = new CommandService({
     store,
@@ -78,9 +84,11 @@ export function createControlPlane(
       registerManagementRoutes(app, management);
     },
     async start() {
-      const released = await store.releaseAllClaims();
-      if (released > 0) logger.warn({ released }, 'released claims left by an earlier run');
       lifecycle.onShutdown('close', 'command store', () => store.close());
+      // Wake-ups from other nodes wake this node's waiters of those targets.
+      await store.start((keys) => notifier.publish(keys));
+      delivery.start();
+      logger.info({ store: config.store.type, nodeId }, 'command store ready');
 
       const agents = createAgentsServer(config.agents, logger, context.registry);
       registerAgentRoutes(agents, {
@@ -99,6 +107,7 @@ export function createControlPlane(
       // Registered before listening, so a failed start still closes what did open.
       lifecycle.onShutdown('accept', 'command listeners', async () => {
         clearInterval(sweep);
+        delivery.stop();
         registry.closeAll();
         const closing = Promise.all([agents.close(), unix?.close()]);
         // Every wait is answered by now; a connection still open after a short
@@ -145,6 +154,9 @@ export function createControlPlane(
       sweep = setInterval(() => {
         registry.sweep();
         service.expire().catch((error) => logError(error, 'expiring commands'));
+        service
+          .releaseLapsedClaims()
+          .catch((error) => logError(error, 'returning lapsed claims to pending'));
       }, config.control.sweepIntervalMs);
       sweep.unref();
     },

@@ -91,6 +91,17 @@ export class StoreError extends KeepwireError {
   }
 }
 
+/** The shared store cannot be reached (PostgreSQL down or restarting): try again. */
+export class StoreUnavailableError extends KeepwireError {
+  constructor(cause: unknown) {
+    super(
+      'CTRL_STORE_UNAVAILABLE',
+      `the command store is unreachable: ${(cause as Error)?.message ?? cause}; keepwire reconnects by itself, try again shortly`,
+      { cause, status: 503, retryable: true },
+    );
+  }
+}
+
 /** A management call from the CLI failed on the server's side. */
 export class RemoteError extends KeepwireError {
   constructor(code: string, message: string, status: number) {

@@ -5,6 +5,11 @@
  * until the server accepts them. When the server is away it backs off with
  * full jitter. stop() aborts the wait, lets running actions finish, and
  * closes the pool.
+ *
+ * Several servers (nodes sharing one store): the agent uses one at a time
+ * and moves to the next when a request fails to connect or is answered 5xx;
+ * it tries each once at once, and backs off only when all have failed in a
+ * row. Any node serves its commands, so nothing is tied to the one it left.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
@@ -24,7 +29,8 @@ export interface DeliveredCommand {
 }
 
 export interface ReferenceAgentOptions {
-  server: string;
+  /** The agents listener of each node, tried in order. */
+  servers: string[];
   token: string;
   mode: 'long-poll' | 'sse';
   journal: ExecutionJournal;
@@ -38,7 +44,9 @@ export class TokenRefusedError extends Error {}
 
 export class ReferenceAgent {
   readonly #o: ReferenceAgentOptions;
-  readonly #pool: Pool;
+  readonly #pools: Pool[];
+  #current = 0;
+  #failuresInRow = 0;
   readonly #headers: Record<string, string>;
   readonly #stop = new AbortController();
   readonly #running = new Set<Promise<void>>();
@@ -46,11 +54,14 @@ export class ReferenceAgent {
 
   constructor(options: ReferenceAgentOptions) {
     this.#o = options;
-    this.#pool = new Pool(new URL(options.server).origin, {
-      connections: 4,
-      keepAliveTimeout: 4_000,
-      connect: { keepAlive: true, keepAliveInitialDelay: 30_000 },
-    });
+    this.#pools = options.servers.map(
+      (server) =>
+        new Pool(new URL(server).origin, {
+          connections: 4,
+          keepAliveTimeout: 4_000,
+          connect: { keepAlive: true, keepAliveInitialDelay: 30_000 },
+        }),
+    );
     this.#headers = { authorization: `Bearer ${options.token}` };
   }
 
@@ -68,6 +79,11 @@ export class ReferenceAgent {
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof TokenRefusedError) throw error;
+        const from = this.#o.servers[this.#current];
+        if (this.#failover()) {
+          this.#o.log(`${from} unavailable (${(error as Error).message}); trying ${this.#server}`);
+          continue;
+        }
         const delayMs = this.#backoff.next();
         this.#o.log(`server unavailable (${(error as Error).message}); retrying in ${delayMs} ms`);
         await sleep(delayMs, undefined, { signal }).catch(() => {});
@@ -79,7 +95,29 @@ export class ReferenceAgent {
   async stop(): Promise<void> {
     this.#stop.abort();
     await Promise.allSettled([...this.#running]);
-    await this.#pool.close();
+    await Promise.all(this.#pools.map((pool) => pool.close()));
+  }
+
+  get #server(): string {
+    return this.#o.servers[this.#current]!;
+  }
+
+  get #pool(): Pool {
+    return this.#pools[this.#current]!;
+  }
+
+  /** Moves to the next server; false once every server has failed in a row (time to back off). */
+  #failover(): boolean {
+    this.#failuresInRow += 1;
+    this.#current = (this.#current + 1) % this.#pools.length;
+    if (this.#failuresInRow < this.#pools.length) return true;
+    this.#failuresInRow = 0;
+    return false;
+  }
+
+  #succeeded(): void {
+    this.#failuresInRow = 0;
+    this.#backoff.reset();
   }
 
   async #poll(signal: AbortSignal): Promise<void> {
@@ -94,7 +132,7 @@ export class ReferenceAgent {
     });
     const text = await response.body.text();
     this.#check(response.statusCode, text);
-    this.#backoff.reset();
+    this.#succeeded();
     if (response.statusCode === 200) {
       for (const command of (JSON.parse(text) as { commands: DeliveredCommand[] }).commands) {
         this.#track(this.#handle(command));
@@ -111,7 +149,7 @@ export class ReferenceAgent {
       bodyTimeout: 120_000,
     });
     if (response.statusCode !== 200) this.#check(response.statusCode, await response.body.text());
-    this.#backoff.reset();
+    this.#succeeded();
     const parser = new SseParser((event) => {
       if (event.event === 'command')
         this.#track(this.#handle(JSON.parse(event.data) as DeliveredCommand));
@@ -226,6 +264,8 @@ export class ReferenceAgent {
         throw new Error(`HTTP ${response.statusCode}`);
       } catch (error) {
         if (this.#stop.signal.aborted && this.#pool.closed) return;
+        // Another node takes the result as well; the wait loop moves on its own failures.
+        if (this.#pools.length > 1) this.#current = (this.#current + 1) % this.#pools.length;
         const delayMs = backoff.next();
         this.#o.log(
           `posting the result of ${id} failed (${(error as Error).message}); retrying in ${delayMs} ms`,

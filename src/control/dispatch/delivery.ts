@@ -4,6 +4,12 @@
  * once the bytes were handed to a live socket, back to `pending` (and the
  * target woken again) when the write failed or the client was gone.
  *
+ * A claim carries this node's id and a lease (`leaseMs`). While a batch is
+ * in flight (claimed, not yet marked sent or given back) its lease is renewed
+ * every third of `leaseMs`; if this node dies, the lease runs out and any
+ * node may claim the commands again, so a slow write to a live agent is never
+ * taken from it while a dead node's claims are never stuck.
+ *
  * The diagnostics channel "keepwire:control:before-write" is published just
  * before each write with {commands, socket}; it costs nothing without a
  * subscriber, and lets tests and tracing see (or break) the exact moment a
@@ -25,6 +31,12 @@ export interface DeliveryLimits {
   maxResponseBytes: number;
 }
 
+export interface ClaimLease {
+  /** This node's id, recorded as the owner of its claims. */
+  nodeId: string;
+  leaseMs: number;
+}
+
 export interface Batch {
   readonly target: DeliveryTarget;
   readonly claimToken: string;
@@ -40,6 +52,10 @@ export class Delivery {
   readonly #ids: UuidV7Generator;
   readonly #now: () => number;
   readonly #limits: DeliveryLimits;
+  readonly #lease: ClaimLease;
+  /** Claim tokens in flight, with how many of their batches are unsettled. */
+  readonly #inFlight = new Map<string, number>();
+  #renewer: NodeJS.Timeout | undefined;
   readonly logError: (error: unknown, what: string) => void;
   readonly #logger: Logger | undefined;
 
@@ -50,10 +66,12 @@ export class Delivery {
     ids: UuidV7Generator;
     now: () => number;
     limits: DeliveryLimits;
+    lease: ClaimLease;
     logError: (error: unknown, what: string) => void;
     /** Debug lines for each command sent or given back to pending. */
     logger?: Logger;
   }) {
+    this.#lease = deps.lease;
     this.#store = deps.store;
     this.#notifier = deps.notifier;
     this.#metrics = deps.metrics;
@@ -68,13 +86,42 @@ export class Delivery {
     return this.#ids.next();
   }
 
+  /** Renews the leases of batches in flight until stop(). */
+  start(): void {
+    this.#renewer = setInterval(() => this.#renew(), Math.max(1, this.#lease.leaseMs / 3));
+    this.#renewer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#renewer);
+  }
+
+  #renew(): void {
+    if (this.#inFlight.size === 0) return;
+    this.#store
+      .renewLeases([...this.#inFlight.keys()], this.#now() + this.#lease.leaseMs)
+      .catch((error) => this.logError(error, 'renewing claim leases'));
+  }
+
+  #settle(batch: Batch): void {
+    const left = (this.#inFlight.get(batch.claimToken) ?? 1) - 1;
+    if (left > 0) this.#inFlight.set(batch.claimToken, left);
+    else this.#inFlight.delete(batch.claimToken);
+  }
+
   /** Claims up to the caps; an empty batch means nothing is pending. */
   async claim(target: DeliveryTarget, claimToken: string): Promise<Batch> {
+    const now = this.#now();
+    const holder = {
+      token: claimToken,
+      owner: this.#lease.nodeId,
+      leaseUntil: now + this.#lease.leaseMs,
+    };
     const claimed = await this.#store.claim(
       target,
-      claimToken,
+      holder,
       this.#limits.maxCommandsPerResponse,
-      this.#now(),
+      now,
     );
     const commands: Command[] = [];
     const payloads: string[] = [];
@@ -95,6 +142,8 @@ export class Delivery {
         over.map((c) => c.id),
         claimToken,
       );
+    if (commands.length > 0)
+      this.#inFlight.set(claimToken, (this.#inFlight.get(claimToken) ?? 0) + 1);
     return { target, claimToken, commands, payloads };
   }
 
@@ -108,6 +157,7 @@ export class Delivery {
   /** The write reached the socket: mark the batch sent. */
   confirm(batch: Batch): void {
     const now = this.#now();
+    this.#settle(batch);
     this.#store
       .markSent(
         batch.commands.map((c) => c.id),
@@ -130,6 +180,7 @@ export class Delivery {
   /** The write failed or the client left: back to pending, and try the target's other waiters. */
   giveBack(batch: Batch): void {
     if (batch.commands.length === 0) return;
+    this.#settle(batch);
     this.#metrics.writeFailures.inc();
     this.#store
       .release(

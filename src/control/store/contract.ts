@@ -1,47 +1,33 @@
 /**
- * The contract every Store implementation passes: run it with a factory that
- * returns a fresh, empty store (see sqlite/sqlite-store.test.ts). The
- * PostgreSQL store will run the same suite.
+ * The contract every Store implementation passes, run against each store
+ * with a factory of fresh, empty databases (sqlite/sqlite-store.test.ts,
+ * postgres/postgres-store.test.ts). Creation goes through the command
+ * service, which holds creation's rules for every store;
+ * contract-shared.ts adds the cases of two instances (two nodes) at once.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import type { CreateCommand } from '../command.ts';
-import { UuidV7Generator } from '../uuid-v7.ts';
-import type { NewCommandRequest, Store } from './store.ts';
-
-export type StoreFactory = () => Promise<Store>;
-
-const T0 = 1_800_000_000_000;
-
-function request(
-  body: Partial<CreateCommand> & Pick<CreateCommand, 'target'>,
-  timeoutS = 60,
-): NewCommandRequest {
-  const full: CreateCommand = {
-    action: { name: 'ping', args: {}, version: '1' },
-    source: 'test',
-    ...body,
-  };
-  const fingerprint = createHash('sha256').update(JSON.stringify(full)).digest('hex');
-  return { request: full, fingerprint, timeoutS };
-}
+import type { CommandService } from '../command-service.ts';
+import {
+  body,
+  enrol,
+  holder,
+  type StoreFactory,
+  serviceOver,
+  T0,
+  withFixture,
+} from './contract-support.ts';
+import type { Store } from './store.ts';
 
 async function withStore(
   factory: StoreFactory,
-  work: (store: Store, ids: () => string) => Promise<void>,
+  work: (store: Store, service: CommandService, clock: { now: number }) => Promise<void>,
 ) {
-  const store = await factory();
-  const generator = new UuidV7Generator(() => T0);
-  try {
-    await work(store, () => generator.next());
-  } finally {
-    await store.close();
-  }
-}
-
-async function enrol(store: Store, name: string, groups: string[] = []) {
-  return store.enrolAgent({ id: `agent-${name}`, name, tokenHash: `hash-${name}`, groups }, T0);
+  await withFixture(factory, async (fixture) => {
+    const store = await fixture.open();
+    const clock = { now: T0 };
+    await work(store, serviceOver(store, clock), clock);
+  });
 }
 
 export function runStoreContract(name: string, factory: StoreFactory): void {
@@ -52,7 +38,8 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(a.groups, ['db', 'web']);
         assert.equal((await store.findAgentByTokenHash('hash-a'))?.id, 'agent-a');
         assert.equal(await store.findAgentByTokenHash('hash-x'), undefined);
-        await assert.rejects(enrol(store, 'a'), { code: 'CTRL_AGENT_NAME_TAKEN' });
+        const again = { id: 'agent-a2', name: 'a', tokenHash: 'hash-a2', groups: [] };
+        await assert.rejects(store.enrolAgent(again, T0), { code: 'CTRL_AGENT_NAME_TAKEN' });
         await store.addMember('ops', 'agent-a', T0);
         assert.deepEqual(await store.listMembers('ops'), ['agent-a']);
         assert.equal(await store.removeMember('ops', 'agent-a'), true);
@@ -65,99 +52,119 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       }));
 
     test('create: unknown agent, empty group, idempotent ids and conflicts', () =>
-      withStore(factory, async (store, ids) => {
+      withStore(factory, async (store, service) => {
         await enrol(store, 'a');
-        await assert.rejects(
-          store.createCommands([request({ target: { type: 'agent', id: 'nope' } })], T0, ids),
-          { code: 'CTRL_AGENT_NOT_FOUND' },
-        );
-        await assert.rejects(
-          store.createCommands([request({ target: { type: 'group', id: 'none' } })], T0, ids),
-          { code: 'CTRL_GROUP_EMPTY' },
-        );
-        const body = request({ id: 'req-1', target: { type: 'agent', id: 'agent-a' } });
-        const first = await store.createCommands([body], T0, ids);
+        await assert.rejects(service.create([body({ target: { type: 'agent', id: 'nope' } })]), {
+          code: 'CTRL_AGENT_NOT_FOUND',
+        });
+        await assert.rejects(service.create([body({ target: { type: 'group', id: 'none' } })]), {
+          code: 'CTRL_GROUP_EMPTY',
+        });
+        const request = body({ id: 'req-1', target: { type: 'agent', id: 'agent-a' } });
+        const first = await service.create([request]);
         assert.equal(first.commands[0]!.id, 'req-1');
         assert.equal(first.created.length, 1);
         assert.equal(first.isReplay, false);
-        const again = await store.createCommands([body], T0 + 10, ids);
+        const again = await service.create([request]);
         assert.equal(again.isReplay, true);
         assert.equal(again.created.length, 0);
         assert.deepEqual(again.commands, first.commands);
-        const different = request({ id: 'req-1', target: { type: 'agent', id: 'agent-a' } }, 99);
-        different.fingerprint = 'other';
-        await assert.rejects(store.createCommands([different], T0, ids), {
-          code: 'CTRL_COMMAND_CONFLICT',
-        });
+        assert.deepEqual((await store.findRequest('req-1'))?.commands, first.commands);
+        const different = { ...request, timeoutS: 99 };
+        await assert.rejects(service.create([different]), { code: 'CTRL_COMMAND_CONFLICT' });
         // A failing request rolls back the whole batch.
-        const batch = [request({ id: 'req-2', target: { type: 'component', id: 'c' } }), different];
-        await assert.rejects(store.createCommands(batch, T0, ids), {
-          code: 'CTRL_COMMAND_CONFLICT',
-        });
+        const batch = [body({ id: 'req-2', target: { type: 'component', id: 'c' } }), different];
+        await assert.rejects(service.create(batch), { code: 'CTRL_COMMAND_CONFLICT' });
         assert.equal(await store.getCommand('req-2'), undefined);
+        // The store itself refuses a stored request id, by its unique constraint.
+        const stored = first.commands[0]!;
+        await assert.rejects(
+          store.insertCommands(
+            [{ requestId: 'req-1', fingerprint: 'x', commands: [{ ...stored, id: 'other' }] }],
+            T0,
+          ),
+          { code: 'CTRL_COMMAND_CONFLICT' },
+        );
+        await assert.rejects(
+          store.insertCommands([{ requestId: 'req-3', fingerprint: 'x', commands: [stored] }], T0),
+          { code: 'CTRL_COMMAND_CONFLICT' },
+        );
+        assert.equal(await store.findRequest('req-3'), undefined);
       }));
 
     test('create: a group expands to one command per member in one transaction (1,500 members)', () =>
-      withStore(factory, async (store, ids) => {
+      withStore(factory, async (store, service) => {
         for (let i = 0; i < 1500; i += 1) await enrol(store, `m${i}`, ['all']);
-        const outcome = await store.createCommands(
-          [request({ id: 'fleet', target: { type: 'group', id: 'all' } })],
-          T0,
-          ids,
-        );
+        const request = body({ id: 'fleet', target: { type: 'group', id: 'all' } });
+        const outcome = await service.create([request]);
         assert.equal(outcome.commands.length, 1500);
         assert.equal(new Set(outcome.commands.map((c) => c.target.id)).size, 1500);
         assert.ok(outcome.commands.every((c) => c.group === 'all' && c.requestId === 'fleet'));
-        const replay = await store.createCommands(
-          [request({ id: 'fleet', target: { type: 'group', id: 'all' } })],
-          T0,
-          ids,
+        const replay = await service.create([request]);
+        assert.equal(replay.isReplay, true);
+        assert.deepEqual(
+          replay.commands.map((c) => c.id),
+          outcome.commands.map((c) => c.id),
         );
-        assert.equal(replay.commands.length, 1500);
         assert.equal((await store.countByStatus()).get('pending'), 1500);
       }));
 
     test('claim: atomic per token; markSent and release act only under the claim', () =>
-      withStore(factory, async (store, ids) => {
+      withStore(factory, async (store, service) => {
         await enrol(store, 'a');
         const target = { type: 'agent', id: 'agent-a' } as const;
-        const reqs = Array.from({ length: 5 }, () => request({ target }));
-        await store.createCommands(reqs, T0, ids);
-        const one = await store.claim(target, 'w1', 3, T0);
-        const two = await store.claim(target, 'w2', 3, T0);
+        await service.create(Array.from({ length: 5 }, () => body({ target })));
+        const one = await store.claim(target, holder('w1'), 3, T0);
+        const two = await store.claim(target, holder('w2'), 3, T0);
         assert.equal(one.length, 3);
         assert.equal(two.length, 2);
         assert.equal(new Set([...one, ...two].map((c) => c.id)).size, 5);
-        assert.deepEqual(await store.claim(target, 'w3', 3, T0), []);
+        assert.deepEqual(await store.claim(target, holder('w3'), 3, T0), []);
         assert.equal(await store.markSent([one[0]!.id], 'w2', T0), 0, 'wrong token marks nothing');
-        assert.equal(
-          await store.markSent(
-            one.map((c) => c.id),
-            'w1',
-            T0 + 7,
-          ),
-          3,
-        );
+        const oneIds = one.map((c) => c.id);
+        assert.equal(await store.markSent(oneIds, 'w1', T0 + 7), 3);
         assert.equal((await store.getCommand(one[0]!.id))?.status, 'sent');
         assert.equal((await store.getCommand(one[0]!.id))?.sentAt, new Date(T0 + 7).toISOString());
-        assert.equal(
-          await store.release(
-            two.map((c) => c.id),
-            'w2',
-          ),
-          2,
+        const twoIds = two.map((c) => c.id);
+        assert.equal(await store.release(twoIds, 'w2'), 2);
+        assert.deepEqual(await store.claimableTargets(T0), [target]);
+        assert.equal((await store.claim(target, holder('w4'), 10, T0)).length, 2);
+        assert.deepEqual(await store.claimableTargets(T0), []);
+        const other = { type: 'agent', id: 'other' } as const;
+        assert.equal((await store.claim(other, holder('w5'), 10, T0)).length, 0);
+      }));
+
+    test('claim: a lease holds while renewed; a lapsed one makes the command claimable again', () =>
+      withStore(factory, async (store, service) => {
+        await enrol(store, 'a');
+        const target = { type: 'agent', id: 'agent-a' } as const;
+        await service.create([body({ target }), body({ target })]);
+        const held = await store.claim(target, holder('w1', T0 + 1_000), 1, T0);
+        const lapsing = await store.claim(target, holder('w2', T0 + 1_000), 1, T0);
+        assert.equal(held.length + lapsing.length, 2);
+        assert.equal(await store.renewLeases(['w1'], T0 + 5_000), 1);
+        assert.equal(await store.renewLeases([], T0 + 5_000), 0);
+        assert.deepEqual(await store.claim(target, holder('x', T0 + 9_000), 5, T0 + 999), []);
+        // At T0 + 1,000 w2's lease has run out, w1's (renewed) has not.
+        const taken = await store.claim(target, holder('w3', T0 + 9_000), 5, T0 + 1_000);
+        assert.deepEqual(
+          taken.map((c) => c.id),
+          lapsing.map((c) => c.id),
         );
-        assert.equal((await store.claim(target, 'w4', 10, T0)).length, 2);
-        assert.equal(await store.releaseAllClaims(), 2);
-        assert.equal((await store.claim({ type: 'agent', id: 'other' }, 'w5', 10, T0)).length, 0);
+        assert.equal(await store.markSent([lapsing[0]!.id], 'w2', T0 + 1_001), 0, 'lost its claim');
+        assert.deepEqual(await store.releaseLapsedClaims(T0 + 4_999), []);
+        assert.deepEqual(await store.releaseLapsedClaims(T0 + 5_000), [target]);
+        assert.equal(await store.markSent([held[0]!.id], 'w1', T0 + 5_001), 0);
+        assert.deepEqual(await store.claimableTargets(T0 + 5_001), [target]);
+        assert.equal(await store.markSent([lapsing[0]!.id], 'w3', T0 + 5_002), 1);
       }));
 
     test('finish: only the target, pending or sent, idempotent by id', () =>
-      withStore(factory, async (store, ids) => {
+      withStore(factory, async (store, service) => {
         await enrol(store, 'a');
         await enrol(store, 'b');
         const target = { type: 'agent', id: 'agent-a' } as const;
-        const [command] = (await store.createCommands([request({ target })], T0, ids)).commands;
+        const [command] = (await service.create([body({ target })])).commands;
         const id = command!.id;
         await assert.rejects(
           store.finish(id, { type: 'agent', id: 'agent-b' }, 'success', {}, T0),
@@ -166,7 +173,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           },
         );
         // A result may come before the sent mark: the agent had it already.
-        await store.claim(target, 'w', 1, T0);
+        await store.claim(target, holder('w'), 1, T0);
         const done = await store.finish(
           id,
           target,
@@ -192,21 +199,21 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       }));
 
     test('cancel and expire end open commands only', () =>
-      withStore(factory, async (store, ids) => {
+      withStore(factory, async (store, service) => {
         const target = { type: 'component', id: 'fw' } as const;
-        const created = await store.createCommands(
-          [request({ target }, 10), request({ target }, 10), request({ target }, 100)],
-          T0,
-          ids,
-        );
+        const created = await service.create([
+          body({ target, timeoutS: 10 }),
+          body({ target, timeoutS: 10 }),
+          body({ target, timeoutS: 100 }),
+        ]);
         const [a, b, c] = created.commands;
         assert.equal((await store.cancel(a!.id, T0 + 1)).status, 'cancelled');
         await assert.rejects(store.cancel(a!.id, T0 + 2), { code: 'CTRL_COMMAND_FINISHED' });
         await assert.rejects(store.cancel('missing', T0), { code: 'CTRL_COMMAND_NOT_FOUND' });
-        await store.claim(target, 'w', 10, T0);
+        await store.claim(target, holder('w'), 10, T0);
         await store.markSent([b!.id], 'w', T0);
         assert.deepEqual(
-          (await store.claim(target, 'x', 10, T0 + 10_000)).length,
+          (await store.claim(target, holder('x'), 10, T0 + 10_000)).length,
           0,
           'past deadline: not claimable',
         );
@@ -221,13 +228,13 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       }));
 
     test('list: filters and cursor pagination, newest first', () =>
-      withStore(factory, async (store, ids) => {
+      withStore(factory, async (store, service) => {
         const fw = { type: 'component', id: 'fw' } as const;
         const reqs = Array.from({ length: 7 }, (_, i) =>
-          request({ target: i < 5 ? fw : { type: 'component', id: 'other' } }),
+          body({ target: i < 5 ? fw : { type: 'component', id: 'other' } }),
         );
-        reqs[0]!.request.action = { name: 'reload', args: {}, version: '1' };
-        const { commands } = await store.createCommands(reqs, T0, ids);
+        reqs[0]!.action = { name: 'reload', args: {}, version: '1' };
+        const { commands } = await service.create(reqs);
         const seen: string[] = [];
         let cursor: string | undefined;
         do {

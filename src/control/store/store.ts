@@ -1,27 +1,31 @@
 /**
- * The narrow interface every command store implements (SQLite now,
- * PostgreSQL later); `contract.ts` is the suite each must pass.
+ * The narrow interface every command store implements (sqlite/ for one node,
+ * postgres/ for several); `contract.ts` is the suite both pass. Rules that
+ * are not storage (fingerprints, replays of client ids, group expansion)
+ * live in the command service, so both stores share them.
  *
  * Invariants an implementation keeps:
- * - createCommands is one transaction: all requests, with groups expanded to
- *   one command per member agent, or nothing. A request with a client id whose
- *   commands exist is answered with those commands when its fingerprint
- *   matches, and with CommandConflictError when it does not.
- * - claim marks up to `limit` pending, unclaimed commands of one target with
- *   the claim token, atomically: two claims never get the same command.
- *   markSent and release act only on rows still pending under that token.
+ * - insertCommands is one transaction: every request's commands or none. A
+ *   request id or command id already stored fails the whole call with
+ *   RequestTakenError, decided by the database's unique constraint (its
+ *   error code, never its message), so two nodes racing on one client id
+ *   cannot both insert.
+ * - claim marks up to `limit` claimable commands of one target with the
+ *   claim token, its owner (the node) and a lease, atomically: two claims
+ *   never get the same command. Claimable: pending, before its deadline,
+ *   and unclaimed or with a lease that has run out. markSent and release act
+ *   only on rows still pending under that token; renewLeases extends the
+ *   leases of claims still in flight. A node that dies leaves claims whose
+ *   leases run out; the command is then claimable again, by any node.
+ * - Every write that makes a command claimable (insert, release, a lease
+ *   found run out) tells the other nodes (PostgreSQL: NOTIFY in the same
+ *   transaction); the caller wakes its own waiters after the call returns.
  * - finish accepts a result for a pending or sent command of that exact
  *   target; a repeat of the same final status is answered with the stored
  *   command (results are idempotent by id).
  * - Times are epoch milliseconds passed in by the caller (an injected clock).
  */
-import type {
-  Command,
-  CommandResult,
-  CommandStatus,
-  CreateCommand,
-  DeliveryTarget,
-} from '../command.ts';
+import type { Command, CommandResult, CommandStatus, DeliveryTarget } from '../command.ts';
 
 export interface Agent {
   id: string;
@@ -38,20 +42,27 @@ export interface NewAgent {
   groups: string[];
 }
 
-/** A validated create request with its server-side fields decided. */
-export interface NewCommandRequest {
-  request: CreateCommand;
-  /** sha256 of the canonical request body, compared for idempotent repeats. */
+/** One create request, expanded and with every server-side field decided. */
+export interface NewRequest {
+  requestId: string;
+  /** sha256 of the canonical request body, compared when a client id repeats. */
   fingerprint: string;
-  timeoutS: number;
+  /** Its commands, status pending, one per delivery target. */
+  commands: Command[];
 }
 
-export interface CreateOutcome {
+export interface StoredRequest {
+  fingerprint: string;
   commands: Command[];
-  /** Delivery targets of commands actually inserted (to wake their waiters). */
-  created: DeliveryTarget[];
-  /** True when every request was a repeat of an earlier one. */
-  isReplay: boolean;
+}
+
+/** Who holds a claim: the claim token of one waiter on one node. */
+export interface ClaimHolder {
+  token: string;
+  /** The node's id, kept with the claim so an operator can see whose it is. */
+  owner: string;
+  /** When the claim lapses unless renewed (epoch ms). */
+  leaseUntil: number;
 }
 
 export interface CommandFilter {
@@ -78,6 +89,13 @@ export interface FinishOutcome {
 }
 
 export interface Store {
+  /**
+   * Gets the store ready once, before use: migrations that need a round trip,
+   * and subscribing to wake-ups from other nodes, handed to onKeys as target
+   * keys (with, after each reconnect, every target that has claimable
+   * commands, since notifications sent meanwhile are lost).
+   */
+  start(onKeys: (keys: string[]) => void): Promise<void>;
   enrolAgent(agent: NewAgent, now: number): Promise<Agent>;
   findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined>;
   getAgent(id: string): Promise<Agent | undefined>;
@@ -88,21 +106,29 @@ export interface Store {
   removeMember(group: string, agentId: string): Promise<boolean>;
   listMembers(group: string): Promise<string[]>;
 
-  /** Needs a generator for ids it assigns (UUIDv7). */
-  createCommands(
-    requests: NewCommandRequest[],
-    now: number,
-    newId: () => string,
-  ): Promise<CreateOutcome>;
+  insertCommands(requests: NewRequest[], now: number): Promise<void>;
+  findRequest(requestId: string): Promise<StoredRequest | undefined>;
   getCommand(id: string): Promise<Command | undefined>;
   listCommands(filter: CommandFilter): Promise<CommandPage>;
   countByStatus(): Promise<Map<CommandStatus, number>>;
 
-  claim(target: DeliveryTarget, claimToken: string, limit: number, now: number): Promise<Command[]>;
+  claim(
+    target: DeliveryTarget,
+    holder: ClaimHolder,
+    limit: number,
+    now: number,
+  ): Promise<Command[]>;
   markSent(ids: string[], claimToken: string, now: number): Promise<number>;
   release(ids: string[], claimToken: string): Promise<number>;
-  /** Drops every claim: a single node calls it at start, after a crash. */
-  releaseAllClaims(): Promise<number>;
+  /** Extends the leases of these claim tokens (claims in flight); returns the rows renewed. */
+  renewLeases(claimTokens: string[], leaseUntil: number): Promise<number>;
+  /**
+   * Clears claims whose lease ran out before `now` (their node died or hung),
+   * and returns the targets that have claimable commands again.
+   */
+  releaseLapsedClaims(now: number): Promise<DeliveryTarget[]>;
+  /** Targets with claimable commands: what a node re-checks after missing wake-ups. */
+  claimableTargets(now: number): Promise<DeliveryTarget[]>;
 
   finish(
     id: string,

@@ -6,7 +6,8 @@
  *
  * Times are epoch milliseconds (INTEGER). Tokens are stored only as SHA-256
  * hashes. `seq` gives commands a total order for cursors; `claim` marks a
- * pending command being written to one waiter (see store.ts).
+ * pending command being written to one waiter, `claim_owner` the node and
+ * `lease_until` when the claim lapses (see store.ts).
  */
 import type { DatabaseSync } from 'node:sqlite';
 import { StoreError } from '../../errors.ts';
@@ -55,6 +56,16 @@ export const MIGRATIONS: readonly string[] = [
   // 2: an agent's groups are read on every authenticated request; without
   // this each read scanned every membership (found by bench/commands.ts).
   'CREATE INDEX memberships_agent ON memberships(agent_id, group_name);',
+  // 3: client ids are unique by constraint (replays are decided in the
+  // command service), and claims carry an owner and a lease instead of being
+  // dropped wholesale at start. Claims from before leases are cleared: they
+  // belonged to this single node's earlier run.
+  `CREATE TABLE requests (request_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, created_at INTEGER NOT NULL);
+   INSERT INTO requests SELECT request_id, MIN(fingerprint), MIN(created_at) FROM commands GROUP BY request_id;
+   ALTER TABLE commands ADD COLUMN claim_owner TEXT;
+   ALTER TABLE commands ADD COLUMN lease_until INTEGER;
+   UPDATE commands SET claim = NULL WHERE claim IS NOT NULL;
+   CREATE INDEX commands_claimed ON commands(lease_until) WHERE claim IS NOT NULL;`,
 ];
 
 export function migrate(db: DatabaseSync, now: number): number {

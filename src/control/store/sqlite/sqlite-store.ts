@@ -21,21 +21,31 @@ import {
   CommandConflictError,
   CommandFinishedError,
   CommandNotFoundError,
-  GroupEmptyError,
   StoreError,
 } from '../../errors.ts';
+import {
+  type AgentRow,
+  type CommandRow,
+  decodeCursor,
+  distinctTargets,
+  encodeCursor,
+  type TargetRow,
+  toAgent,
+  toCommand,
+} from '../rows.ts';
 import type {
   Agent,
+  ClaimHolder,
   CommandFilter,
   CommandPage,
-  CreateOutcome,
   FinishOutcome,
   NewAgent,
-  NewCommandRequest,
+  NewRequest,
   Store,
+  StoredRequest,
 } from '../store.ts';
+import { isUniqueKeyViolation, isUniqueViolation } from './errors.ts';
 import { migrate } from './migrations.ts';
-import { type CommandRow, decodeCursor, encodeCursor, toCommand } from './rows.ts';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -44,17 +54,15 @@ export interface SqliteStoreOptions {
   now?: () => number;
 }
 
-interface AgentRow {
-  id: string;
-  name: string;
-  created_at: number;
-  last_seen_at: number | null;
+interface SqliteAgentRow extends AgentRow {
   groups: string | null;
 }
 
 const AGENT_SELECT = `SELECT a.id, a.name, a.created_at, a.last_seen_at,
   (SELECT json_group_array(group_name) FROM (SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name)) AS groups
   FROM agents a`;
+
+const UNCLAIM = 'claim = NULL, claim_owner = NULL, lease_until = NULL';
 
 export class SqliteStore implements Store {
   readonly #db: DatabaseSync;
@@ -79,7 +87,6 @@ export class SqliteStore implements Store {
     const p = (sql: string) => this.#db.prepare(sql);
     this.#s = {
       insertAgent: p('INSERT INTO agents (id, name, token_hash, created_at) VALUES (?, ?, ?, ?)'),
-      agentByName: p('SELECT id FROM agents WHERE name = ?'),
       agentById: p(`${AGENT_SELECT} WHERE a.id = ?`),
       agentByToken: p(`${AGENT_SELECT} WHERE a.token_hash = ?`),
       agents: p(`${AGENT_SELECT} ORDER BY a.name`),
@@ -88,6 +95,10 @@ export class SqliteStore implements Store {
       insertMember: p('INSERT OR IGNORE INTO memberships (group_name, agent_id) VALUES (?, ?)'),
       deleteMember: p('DELETE FROM memberships WHERE group_name = ? AND agent_id = ?'),
       members: p('SELECT agent_id FROM memberships WHERE group_name = ? ORDER BY agent_id'),
+      request: p('SELECT fingerprint FROM requests WHERE request_id = ?'),
+      insertRequest: p(
+        'INSERT INTO requests (request_id, fingerprint, created_at) VALUES (?, ?, ?)',
+      ),
       byRequest: p('SELECT * FROM commands WHERE request_id = ? ORDER BY seq'),
       byId: p('SELECT * FROM commands WHERE id = ?'),
       insertCommand:
@@ -95,23 +106,30 @@ export class SqliteStore implements Store {
         target_id, group_name, action, args, action_version, timeout_s, status, created_at, deadline_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`),
       counts: p('SELECT status, COUNT(*) AS n FROM commands GROUP BY status'),
-      claim: p(`UPDATE commands SET claim = ? WHERE seq IN (SELECT seq FROM commands
-        WHERE target_type = ? AND target_id = ? AND status = 'pending' AND claim IS NULL AND deadline_at > ?
-        ORDER BY seq LIMIT ?) RETURNING *`),
-      markSent: p(`UPDATE commands SET status = 'sent', sent_at = ?, claim = NULL
+      claim: p(`UPDATE commands SET claim = ?, claim_owner = ?, lease_until = ? WHERE seq IN (
+        SELECT seq FROM commands WHERE target_type = ? AND target_id = ? AND status = 'pending'
+        AND (claim IS NULL OR lease_until <= ?) AND deadline_at > ? ORDER BY seq LIMIT ?) RETURNING *`),
+      markSent: p(`UPDATE commands SET status = 'sent', sent_at = ?, ${UNCLAIM}
         WHERE id = ? AND status = 'pending' AND claim = ?`),
       release: p(
-        `UPDATE commands SET claim = NULL WHERE id = ? AND status = 'pending' AND claim = ?`,
+        `UPDATE commands SET ${UNCLAIM} WHERE id = ? AND status = 'pending' AND claim = ?`,
       ),
-      releaseAll: p('UPDATE commands SET claim = NULL WHERE claim IS NOT NULL'),
-      finish: p(`UPDATE commands SET status = ?, result = ?, finished_at = ?, claim = NULL
+      renew: p(`UPDATE commands SET lease_until = ? WHERE claim = ? AND status = 'pending'`),
+      releaseLapsed: p(`UPDATE commands SET ${UNCLAIM} WHERE claim IS NOT NULL AND lease_until <= ?
+        RETURNING target_type, target_id`),
+      claimable: p(`SELECT DISTINCT target_type, target_id FROM commands WHERE status = 'pending'
+        AND (claim IS NULL OR lease_until <= ?) AND deadline_at > ?`),
+      finish: p(`UPDATE commands SET status = ?, result = ?, finished_at = ?, ${UNCLAIM}
         WHERE id = ? AND status IN ('pending', 'sent') RETURNING *`),
-      cancel: p(`UPDATE commands SET status = 'cancelled', finished_at = ?, claim = NULL
+      cancel: p(`UPDATE commands SET status = 'cancelled', finished_at = ?, ${UNCLAIM}
         WHERE id = ? AND status IN ('pending', 'sent') RETURNING *`),
-      expire: p(`UPDATE commands SET status = 'expired', finished_at = ?, claim = NULL
+      expire: p(`UPDATE commands SET status = 'expired', finished_at = ?, ${UNCLAIM}
         WHERE status IN ('pending', 'sent') AND deadline_at <= ? RETURNING *`),
     };
   }
+
+  /** Migrated when opened; one node has no other nodes to hear from. */
+  async start(): Promise<void> {}
 
   #transaction<T>(work: () => T): T {
     this.#db.exec('BEGIN IMMEDIATE');
@@ -127,8 +145,14 @@ export class SqliteStore implements Store {
 
   async enrolAgent(agent: NewAgent, now: number): Promise<Agent> {
     this.#transaction(() => {
-      if (this.#s.agentByName!.get(agent.name)) throw new AgentNameTakenError(agent.name);
-      this.#s.insertAgent!.run(agent.id, agent.name, agent.tokenHash, now);
+      try {
+        this.#s.insertAgent!.run(agent.id, agent.name, agent.tokenHash, now);
+      } catch (error) {
+        // agents has two UNIQUE keys, name and token_hash; a token hash is a
+        // SHA-256 of 32 random bytes, so only the name can collide.
+        if (isUniqueKeyViolation(error)) throw new AgentNameTakenError(agent.name);
+        throw error;
+      }
       for (const group of agent.groups) this.#addMember(group, agent.id, now);
     });
     return (await this.getAgent(agent.id))!;
@@ -140,15 +164,15 @@ export class SqliteStore implements Store {
   }
 
   async findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined> {
-    return toAgent(this.#s.agentByToken!.get(tokenHash) as AgentRow | undefined);
+    return agentOf(this.#s.agentByToken!.get(tokenHash) as SqliteAgentRow | undefined);
   }
 
   async getAgent(id: string): Promise<Agent | undefined> {
-    return toAgent(this.#s.agentById!.get(id) as AgentRow | undefined);
+    return agentOf(this.#s.agentById!.get(id) as SqliteAgentRow | undefined);
   }
 
   async listAgents(): Promise<Agent[]> {
-    return (this.#s.agents!.all() as unknown as AgentRow[]).map((row) => toAgent(row)!);
+    return (this.#s.agents!.all() as unknown as SqliteAgentRow[]).map((row) => agentOf(row)!);
   }
 
   async touchAgent(id: string, now: number): Promise<void> {
@@ -170,86 +194,48 @@ export class SqliteStore implements Store {
     return (this.#s.members!.all(group) as { agent_id: string }[]).map((r) => r.agent_id);
   }
 
-  async createCommands(
-    requests: NewCommandRequest[],
-    now: number,
-    newId: () => string,
-  ): Promise<CreateOutcome> {
-    return this.#transaction(() => {
-      const commands: Command[] = [];
-      const created: DeliveryTarget[] = [];
-      let replays = 0;
-      for (const { request, fingerprint, timeoutS } of requests) {
-        if (request.id !== undefined) {
-          const existing = this.#s.byRequest!.all(request.id) as unknown as CommandRow[];
-          if (existing.length > 0) {
-            if (existing[0]!.fingerprint !== fingerprint)
-              throw new CommandConflictError(request.id);
-            for (const row of existing) commands.push(toCommand(row));
-            replays += 1;
-            continue;
-          }
-        }
-        const requestId = request.id ?? newId();
-        const targets = this.#expand(request.target);
-        const group = request.target.type === 'group' ? request.target.id : null;
-        const args = JSON.stringify(request.action.args);
-        const deadline = now + timeoutS * 1000;
-        for (const target of targets) {
-          const id = group === null && request.id !== undefined ? request.id : newId();
-          try {
+  async insertCommands(requests: NewRequest[], now: number): Promise<void> {
+    this.#transaction(() => {
+      for (const { requestId, fingerprint, commands } of requests) {
+        this.#unique(requestId, () => this.#s.insertRequest!.run(requestId, fingerprint, now));
+        for (const c of commands) {
+          this.#unique(c.id, () =>
             this.#s.insertCommand!.run(
-              id,
+              c.id,
               requestId,
               fingerprint,
-              request.source,
-              request.user ?? null,
-              target.type,
-              target.id,
-              group,
-              request.action.name,
-              args,
-              request.action.version,
-              timeoutS,
-              now,
-              deadline,
-            );
-          } catch (error) {
-            if (/UNIQUE/.test((error as Error).message)) throw new CommandConflictError(id);
-            throw error;
-          }
-          created.push(target);
-          commands.push({
-            id,
-            requestId,
-            source: request.source,
-            user: request.user ?? null,
-            target,
-            group,
-            action: { ...request.action },
-            timeoutS,
-            status: 'pending',
-            result: null,
-            createdAt: new Date(now).toISOString(),
-            deadlineAt: new Date(deadline).toISOString(),
-            sentAt: null,
-            finishedAt: null,
-          });
+              c.source,
+              c.user,
+              c.target.type,
+              c.target.id,
+              c.group,
+              c.action.name,
+              JSON.stringify(c.action.args),
+              c.action.version,
+              c.timeoutS,
+              Date.parse(c.createdAt),
+              Date.parse(c.deadlineAt),
+            ),
+          );
         }
       }
-      return { commands, created, isReplay: replays === requests.length };
     });
   }
 
-  #expand(target: { type: string; id: string }): DeliveryTarget[] {
-    if (target.type === 'component') return [{ type: 'component', id: target.id }];
-    if (target.type === 'agent') {
-      if (!this.#s.agentById!.get(target.id)) throw new AgentNotFoundError(target.id);
-      return [{ type: 'agent', id: target.id }];
+  #unique(id: string, insert: () => void): void {
+    try {
+      insert();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new CommandConflictError(id);
+      throw error;
     }
-    const members = this.#s.members!.all(target.id) as { agent_id: string }[];
-    if (members.length === 0) throw new GroupEmptyError(target.id);
-    return members.map((m) => ({ type: 'agent', id: m.agent_id }));
+  }
+
+  async findRequest(requestId: string): Promise<StoredRequest | undefined> {
+    const row = this.#s.request!.get(requestId) as { fingerprint: string } | undefined;
+    if (row === undefined) return undefined;
+    const rows = this.#s.byRequest!.all(requestId) as unknown as CommandRow[];
+    return { fingerprint: row.fingerprint, commands: rows.map(toCommand) };
   }
 
   async getCommand(id: string): Promise<Command | undefined> {
@@ -292,16 +278,13 @@ export class SqliteStore implements Store {
 
   async claim(
     target: DeliveryTarget,
-    claimToken: string,
+    holder: ClaimHolder,
     limit: number,
     now: number,
   ): Promise<Command[]> {
+    const { token, owner, leaseUntil } = holder;
     const rows = this.#s.claim!.all(
-      claimToken,
-      target.type,
-      target.id,
-      now,
-      limit,
+      ...[token, owner, leaseUntil, target.type, target.id, now, now, limit],
     ) as unknown as CommandRow[];
     if (rows.length > 1) rows.sort((a, b) => a.seq - b.seq);
     return rows.map(toCommand);
@@ -320,8 +303,17 @@ export class SqliteStore implements Store {
     return this.#transaction(() => ids.reduce((sum, id) => sum + Number(run(id)), 0));
   }
 
-  async releaseAllClaims(): Promise<number> {
-    return Number(this.#s.releaseAll!.run().changes);
+  async renewLeases(claimTokens: string[], leaseUntil: number): Promise<number> {
+    if (claimTokens.length === 0) return 0;
+    return this.#eachId(claimTokens, (token) => this.#s.renew!.run(leaseUntil, token).changes);
+  }
+
+  async releaseLapsedClaims(now: number): Promise<DeliveryTarget[]> {
+    return distinctTargets(this.#s.releaseLapsed!.all(now) as unknown as TargetRow[]);
+  }
+
+  async claimableTargets(now: number): Promise<DeliveryTarget[]> {
+    return distinctTargets(this.#s.claimable!.all(now, now) as unknown as TargetRow[]);
   }
 
   async finish(
@@ -367,15 +359,10 @@ export class SqliteStore implements Store {
   }
 }
 
-function toAgent(row: AgentRow | undefined): Agent | undefined {
-  if (row === undefined) return undefined;
-  return {
-    id: row.id,
-    name: row.name,
-    groups: row.groups === null ? [] : (JSON.parse(row.groups) as string[]),
-    createdAt: new Date(row.created_at).toISOString(),
-    lastSeenAt: row.last_seen_at === null ? null : new Date(row.last_seen_at).toISOString(),
-  };
+function agentOf(row: SqliteAgentRow | undefined): Agent | undefined {
+  return row === undefined
+    ? undefined
+    : toAgent(row, row.groups === null ? [] : (JSON.parse(row.groups) as string[]));
 }
 
 /**

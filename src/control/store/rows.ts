@@ -1,11 +1,11 @@
-/** Maps SQLite rows to the command model (times as ISO strings). */
-import type { Command, CommandStatus, DeliveryTarget } from '../../command.ts';
+/** Maps stored rows (SQLite or PostgreSQL, same column names) to the command model (times as ISO strings). */
+import type { Command, CommandStatus, DeliveryTarget } from '../command.ts';
+import type { Agent } from './store.ts';
 
 export interface CommandRow {
   seq: number;
   id: string;
   request_id: string;
-  fingerprint: string;
   source: string;
   user: string | null;
   target_type: string;
@@ -54,4 +54,38 @@ export function encodeCursor(seq: number): string {
 export function decodeCursor(cursor: string): number | undefined {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
+}
+
+export interface TargetRow {
+  target_type: string;
+  target_id: string;
+}
+
+/** The distinct delivery targets of some rows, in first-seen order. */
+export function distinctTargets(rows: TargetRow[]): DeliveryTarget[] {
+  const seen = new Map<string, DeliveryTarget>();
+  for (const row of rows) {
+    const key = `${row.target_type}:${row.target_id}`;
+    if (!seen.has(key))
+      seen.set(key, { type: row.target_type, id: row.target_id } as DeliveryTarget);
+  }
+  return [...seen.values()];
+}
+
+export interface AgentRow {
+  id: string;
+  name: string;
+  created_at: number;
+  last_seen_at: number | null;
+}
+
+/** An agent from its row and its groups (read as JSON text by SQLite, as an array by PostgreSQL). */
+export function toAgent(row: AgentRow, groups: string[]): Agent {
+  return {
+    id: row.id,
+    name: row.name,
+    groups,
+    createdAt: new Date(row.created_at).toISOString(),
+    lastSeenAt: row.last_seen_at === null ? null : new Date(row.last_seen_at).toISOString(),
+  };
 }

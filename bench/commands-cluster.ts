@@ -1,0 +1,275 @@
+/**
+ * Command distribution on three `keepwire serve` nodes sharing one
+ * PostgreSQL store (a private cluster made for the run), with a load
+ * generator process (bench/agent-load.ts) holding N long-polling agents
+ * (default 9,000) spread evenly over the nodes. Measures, against issue 11:
+ *
+ *   latency   creation through node i mod 3 -> receipt, random agents, p50/p99   (p99 < 50 ms)
+ *             (two thirds of the samples cross nodes: NOTIFY -> LISTEN -> claim)
+ *   group     one group command to all N agents, fully received                 (< 3 s)
+ *   create    commands created per second through one node (C clients, single
+ *             commands to a component, nobody waiting), beside the same on a
+ *             one-node SQLite `keepwire serve`, and their ratio
+ *
+ * Reproduce: flock /tmp/keepwire-bench.lock bench/commands-cluster.sh
+ *   [--agents 9000] [--rounds 3] [--samples 300] [--create-s 5] [--clients 16]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Pool } from 'undici';
+import { generateToken, hashToken } from '../src/auth/token.ts';
+import { storeSchema } from '../src/config/store.ts';
+import { PostgresStore } from '../src/control/store/postgres/postgres-store.ts';
+import { UuidV7Generator } from '../src/control/uuid-v7.ts';
+import { startPrivatePostgres } from '../test/support/private-postgres.ts';
+import { startAgentLoad } from './agent-load-receipts.ts';
+import { median } from './median.ts';
+
+const { values } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '9000' },
+    rounds: { type: 'string', default: '3' },
+    samples: { type: 'string', default: '300' },
+    'create-s': { type: 'string', default: '5' },
+    clients: { type: 'string', default: '16' },
+  },
+});
+const N = Number(values.agents);
+const ROUNDS = Number(values.rounds);
+const SAMPLES = Number(values.samples);
+const CREATE_S = Number(values['create-s']);
+const CLIENTS = Number(values.clients);
+const NODES = 3;
+const now = () => performance.timeOrigin + performance.now();
+const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
+
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+const workDir = mkdtempSync(join(tmpdir(), 'kw-bench-cluster-'));
+const children: ChildProcess[] = [];
+const postgres = await startPrivatePostgres();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  postgres.destroySync();
+  rmSync(workDir, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(1));
+const storeUrl = await postgres.createDatabase('keepwire');
+
+// 1. N agents in group "all", enrolled through the store before the nodes start.
+const config = storeSchema.parse({ url: storeUrl, poolSize: 16 });
+if (config.type !== 'postgres') throw new Error('expected the postgres store');
+const store = new PostgresStore({ config, nodeId: 'bench' });
+await store.start(() => {});
+const ids = new UuidV7Generator();
+const agentIds: string[] = new Array(N);
+const tokens: string[] = new Array(N);
+let next = 0;
+await Promise.all(
+  Array.from({ length: 16 }, async () => {
+    for (let i = next++; i < N; i = next++) {
+      const token = generateToken();
+      const agent = await store.enrolAgent(
+        { id: ids.next(), name: `bench-${i}`, tokenHash: hashToken(token), groups: ['all'] },
+        Date.now(),
+      );
+      agentIds[i] = agent.id;
+      tokens[i] = token;
+    }
+  }),
+);
+await store.close();
+writeFileSync(join(workDir, 'tokens.txt'), tokens.join('\n'));
+
+// 2. The nodes.
+const ENV = {
+  ...process.env,
+  KEEPWIRE_WATCH__ENABLED: 'false',
+  KEEPWIRE_PIPELINE__ENABLED: 'false',
+  KEEPWIRE_LOG__LEVEL: 'warn',
+};
+
+interface Node {
+  child: ChildProcess;
+  admin: Pool;
+  headers: Record<string, string>;
+  agentsPort: string;
+}
+
+async function startNode(name: string, store: string[]): Promise<Node> {
+  const dataDir = join(workDir, name);
+  const args = [CLI, 'serve', '--data-dir', dataDir, '--admin', '127.0.0.1:0'];
+  const child = spawn(process.execPath, [...args, '--agents', '127.0.0.1:0', ...store], {
+    env: ENV,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(child);
+  const ready = ['agents.addr', 'admin.addr', 'admin.token'].map((f) => join(dataDir, f));
+  while (!ready.every((path) => existsSync(path))) await sleep(20);
+  const adminAddr = readFileSync(join(dataDir, 'admin.addr'), 'utf8').trim();
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  return {
+    child,
+    admin: new Pool(`http://${adminAddr}`, { connections: CLIENTS }),
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    agentsPort: readFileSync(join(dataDir, 'agents.addr'), 'utf8').trim().split(':')[1]!,
+  };
+}
+
+const nodes: Node[] = [];
+for (let i = 0; i < NODES; i += 1) nodes.push(await startNode(`node-${i}`, ['--store', storeUrl]));
+
+async function post(node: Node, body: unknown): Promise<void> {
+  const response = await node.admin.request({
+    method: 'POST',
+    path: '/v1/commands',
+    headers: node.headers,
+    body: JSON.stringify(body),
+  });
+  await response.body.text();
+  if (response.statusCode !== 201) throw new Error(`create answered ${response.statusCode}`);
+}
+
+async function waiters(node: Node): Promise<number> {
+  const response = await node.admin.request({ method: 'GET', path: '/metrics' });
+  const text = await response.body.text();
+  return Number(/^keepwire_command_waiters\{kind="poll"\} (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
+async function allWaiting(): Promise<number> {
+  const counts = await Promise.all(nodes.map(waiters));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+async function settle(): Promise<void> {
+  const deadline = now() + 60_000;
+  while ((await allWaiting()) < N && now() < deadline) await sleep(20);
+  await sleep(200);
+}
+
+// 3. The load generator: agent i polls node i mod 3.
+const ports = nodes.map((n) => n.agentsPort).join(',');
+const load = startAgentLoad(['127.0.0.1', ports, join(workDir, 'tokens.txt'), '1200']);
+children.push(load.child);
+const received = load.received;
+const connectStarted = now();
+await load.connected;
+await settle();
+console.log(
+  `${N} agents waiting on ${NODES} nodes after ${((now() - connectStarted) / 1000).toFixed(1)} s`,
+);
+
+// 4. Creation -> receipt, one command at a time, through node i mod 3 to a random agent.
+const rounds: { p50: number; p99: number; crossP99: number }[] = [];
+for (let round = 0; round < ROUNDS; round += 1) {
+  const all: number[] = [];
+  const cross: number[] = [];
+  for (let i = 0; i < SAMPLES; i += 1) {
+    const id = `lat-${round}-${i}`;
+    const agent = Math.floor(Math.random() * N);
+    const started = now();
+    await post(nodes[i % NODES]!, {
+      id,
+      target: { type: 'agent', id: agentIds[agent] },
+      action: { name: 'ping' },
+      timeoutS: 60,
+    });
+    while (!received.has(id)) await sleep(0);
+    const latency = received.get(id)! - started;
+    all.push(latency);
+    if (agent % NODES !== i % NODES) cross.push(latency);
+  }
+  rounds.push({
+    p50: quantile(all, 0.5),
+    p99: quantile(all, 0.99),
+    crossP99: quantile(cross, 0.99),
+  });
+  await settle();
+}
+
+// 5. One group command to every agent, through node 0.
+const groupTimes: number[] = [];
+const groupCreate: number[] = [];
+for (let round = 0; round < ROUNDS; round += 1) {
+  const base = load.count();
+  const started = now();
+  await post(nodes[0]!, {
+    id: `group-${round}`,
+    target: { type: 'group', id: 'all' },
+    action: { name: 'ping' },
+    timeoutS: 600,
+  });
+  groupCreate.push(now() - started);
+  const deadline = now() + 30_000;
+  while (load.count() - base < N && now() < deadline) await sleep(5);
+  groupTimes.push(load.count() - base >= N ? load.lastAt() - started : Number.POSITIVE_INFINITY);
+  await settle();
+}
+load.child.send({ type: 'stop' });
+
+// 6. Creations per second through one node: PostgreSQL node 0, then a one-node SQLite serve.
+async function createRate(node: Node, label: string): Promise<number> {
+  let count = 0;
+  const until = now() + CREATE_S * 1000;
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      for (let i = 0; now() < until; i += 1) {
+        await post(node, {
+          id: `${label}-${c}-${i}`,
+          target: { type: 'component', id: 'bench' },
+          action: { name: 'ping' },
+          timeoutS: 600,
+        });
+        count += 1;
+      }
+    }),
+  );
+  return count / CREATE_S;
+}
+const pgRates: number[] = [];
+for (let round = 0; round < ROUNDS; round += 1)
+  pgRates.push(await createRate(nodes[0]!, `pg${round}`));
+for (const node of nodes) {
+  await node.admin.close();
+  node.child.kill('SIGTERM');
+}
+const single = await startNode('single', []);
+const sqliteRates: number[] = [];
+for (let round = 0; round < ROUNDS; round += 1)
+  sqliteRates.push(await createRate(single, `sq${round}`));
+await single.admin.close();
+single.child.kill('SIGTERM');
+await Promise.all(
+  children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+);
+
+const p99 = median(rounds.map((r) => r.p99));
+const group = median(groupTimes);
+const pgRate = median(pgRates);
+const sqliteRate = median(sqliteRates);
+console.log(
+  `\n${NODES} nodes on one PostgreSQL, ${N} long-polling agents (${ROUNDS} rounds, medians)`,
+);
+console.log(
+  `  creation -> receipt   p50 ${median(rounds.map((r) => r.p50)).toFixed(2)} ms   p99 ${p99.toFixed(2)} ms   target p99 < 50 ms: ${verdict(p99 < 50)}`,
+);
+console.log(
+  `     per round p50/p99 (p99 across nodes): ${rounds.map((r) => `${r.p50.toFixed(2)}/${r.p99.toFixed(2)} (${r.crossP99.toFixed(2)})`).join(', ')} ms`,
+);
+console.log(
+  `  group of ${N} delivered ${group.toFixed(0)} ms (create ${median(groupCreate).toFixed(0)} ms)   target < 3000 ms: ${verdict(group < 3000)}`,
+);
+console.log(`     per round: ${groupTimes.map((t) => t.toFixed(0)).join(', ')} ms`);
+console.log(
+  `  created through one node, ${CLIENTS} clients: PostgreSQL ${pgRate.toFixed(0)}/s, one-node SQLite ${sqliteRate.toFixed(0)}/s, ratio ${(pgRate / sqliteRate).toFixed(2)}`,
+);
+console.log(
+  `     per round: PostgreSQL ${pgRates.map((r) => r.toFixed(0)).join(', ')}; SQLite ${sqliteRates.map((r) => r.toFixed(0)).join(', ')}`,
+);
+process.exit(0);
