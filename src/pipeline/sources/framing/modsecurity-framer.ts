@@ -16,13 +16,13 @@
  * and refused by the decoder. `consumedBytes` only moves past whole
  * records and skipped lines, never into a record.
  */
+import { parseBoundary } from '../../codecs/modsecurity/boundary.ts';
 import { indexedPath, readIndexedRecord, resolveIndexedPath } from './concurrent-index.ts';
 import type { FramedRecord, OnMalformed, RecordFramer } from './record-framer.ts';
 
 const NEWLINE = 0x0a;
-/** Longer lines cannot be a section boundary. */
-const MAX_BOUNDARY_BYTES = 40;
-const BOUNDARY = /^-{2,3}([0-9A-Za-z]{8})-{1,3}([A-Z])--\s*$/;
+/** Longer lines cannot be a section boundary (ids are 8 characters; parseBoundary allows up to 64). */
+const MAX_BOUNDARY_BYTES = 80;
 
 export interface ModsecurityFramerOptions {
   /** Bytes of a whole record (a JSON line, or a Native record from A to Z) at most. */
@@ -85,6 +85,7 @@ export class ModsecurityFramer implements RecordFramer {
     return records;
   }
 
+  /** At the end of the input: a last line without a newline still counts; then it starts afresh. */
   end(): FramedRecord[] {
     const records: FramedRecord[] = [];
     if (this.#partialBytes > 0 && !this.#isDiscardingLine) {
@@ -96,6 +97,10 @@ export class ModsecurityFramer implements RecordFramer {
     this.#partial = [];
     this.#partialBytes = 0;
     this.#isDiscardingLine = false;
+    this.#isInGarbage = false;
+    this.#line = 0;
+    this.#pushedBytes = 0;
+    this.consumedBytes = 0;
     return records;
   }
 
@@ -121,10 +126,10 @@ export class ModsecurityFramer implements RecordFramer {
   #take(raw: Buffer, endOffset: number, records: FramedRecord[]): void {
     const text = raw.toString('utf8');
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
-    const boundary = line.length <= MAX_BOUNDARY_BYTES ? BOUNDARY.exec(line) : null;
+    const boundary = line.length <= MAX_BOUNDARY_BYTES ? parseBoundary(line) : undefined;
     const record = this.#record;
     if (record) {
-      if (boundary?.[1] === record.id && boundary[2] === 'Z') {
+      if (boundary?.id === record.id && boundary.section === 'Z') {
         this.#record = undefined;
         this.consumedBytes = endOffset;
         if (record.isTooLarge) return;
@@ -132,10 +137,10 @@ export class ModsecurityFramer implements RecordFramer {
         records.push({ text: `${record.lines.join('\n')}\n`, line: record.line });
         return;
       }
-      if (boundary?.[2] === 'A') {
+      if (boundary?.section === 'A') {
         this.#missingEnd(record, `line ${this.#line} starts another record`);
         this.consumedBytes = endOffset - raw.length - 1;
-        this.#open(boundary[1]!, line);
+        this.#open(boundary.id, line);
         return;
       }
       if (record.isTooLarge) return;
@@ -146,10 +151,10 @@ export class ModsecurityFramer implements RecordFramer {
     }
     this.consumedBytes = endOffset;
     if (line.trim() === '') return;
-    if (boundary?.[2] === 'A') {
+    if (boundary?.section === 'A') {
       this.#isInGarbage = false;
       this.consumedBytes = endOffset - raw.length - 1;
-      this.#open(boundary[1]!, line);
+      this.#open(boundary.id, line);
       return;
     }
     if (line.startsWith('{')) {

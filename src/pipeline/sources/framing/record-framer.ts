@@ -16,14 +16,8 @@ export interface FramedRecord {
   readonly path?: string;
 }
 
-/** Why a framer skipped input. */
-export type MalformedReason =
-  | 'missing_end'
-  | 'missing_file'
-  | 'garbage'
-  | 'too_large'
-  | 'truncated'
-  | 'invalid';
+/** Why a framer or a decoder skipped input (a superset of LineSplitter's LineReject). */
+export type MalformedReason = 'missing_end' | 'missing_file' | 'garbage' | 'too_large' | 'invalid';
 
 /** A skipped piece of input: why, where, and what was wrong in words. */
 export interface MalformedRecord {
@@ -43,3 +37,6 @@ export interface RecordFramer {
   /** Offset just past the last whole record or skipped line, from the first byte pushed. */
   readonly consumedBytes: number;
 }
+
+/** A skipped piece of input as the framing worker reports it: why, its line, and in words. */
+export type InputReject = [reason: MalformedReason, line: number, detail?: string];
