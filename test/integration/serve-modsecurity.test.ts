@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { stringify } from 'yaml';
 import { startBulkCluster } from '../support/bulk/index.ts';
+import { writeModsecurityConfig } from '../support/modsecurity-to-opensearch.ts';
 import { makeDataDir, startShipServe, waitFor } from '../support/ship-serve.ts';
 
 const REAL = new URL('../fixtures/modsecurity/real-3.0.9/', import.meta.url).pathname;
@@ -33,35 +33,10 @@ test('serve: file source format modsecurity into the opensearch sink, across a r
     .split('\n');
   writeFileSync(serial, `${json.slice(0, 4).join('\n')}\n${native.slice(0, 4).join('')}`);
   writeFileSync(index, `${indexLines.slice(0, 4).join('\n')}\n`);
-  const config = join(dataDir, 'keepwire.yaml');
-  writeFileSync(
-    config,
-    stringify({
-      watch: { enabled: false },
-      pipeline: {
-        sources: {
-          events: { type: 'http', listen: '127.0.0.1:0' },
-          modsec: { type: 'file', include: [serial], format: 'modsecurity', pollIntervalMs: 50 },
-          modsecIndex: {
-            type: 'file',
-            include: [index],
-            format: 'modsecurity',
-            storageDir: storage,
-            pollIntervalMs: 50,
-          },
-        },
-        sinks: {
-          indexer: {
-            type: 'opensearch',
-            endpoints: urls,
-            index: 'modsec-%Y.%m.%d',
-            batch: { lingerMs: 10 },
-          },
-        },
-        routes: { events: ['indexer'], modsec: ['indexer'], modsecIndex: ['indexer'] },
-      },
-    }),
-  );
+  const config = writeModsecurityConfig(dataDir, urls, {
+    modsec: { include: [serial] },
+    modsecIndex: { include: [index], storageDir: storage },
+  });
   let serve: Awaited<ReturnType<typeof startShipServe>> | undefined;
   try {
     serve = await startShipServe(dataDir, config);
