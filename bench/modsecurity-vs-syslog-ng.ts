@@ -32,6 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { median } from './median.ts';
 import { writeRecords } from './modsecurity-records.ts';
+import { spawnSyslogNg } from './syslog-ng-process.ts';
 
 const { values } = parseArgs({
   options: {
@@ -119,8 +120,8 @@ async function runSyslogNg(
   const conf = join(dir, 'syslog-ng.conf');
   const parse = isParsing ? `parser { json-parser(prefix(".modsec.")); };` : '';
   const document = isParsing
-    ? 'template("$(format-json --scope none --key .modsec.* --shift-levels 2 @timestamp=${ISODATE})") custom_id("${.modsec.transaction.unique_id}")'
-    : 'template("${MESSAGE}")';
+    ? `template("$(format-json --scope none --key .modsec.* --shift-levels 2 @timestamp=\${ISODATE})") custom_id("\${.modsec.transaction.unique_id}")`
+    : `template("\${MESSAGE}")`;
   writeFileSync(
     conf,
     `@version: 3.38\n@include "scl.conf"\noptions { stats-level(1); log-msg-size(65536); };\n` +
@@ -131,22 +132,8 @@ async function runSyslogNg(
       `log { source(s_in); ${parse} destination(d_es); };\n`,
   );
   const started = performance.now();
-  const child = spawn(
-    'syslog-ng',
-    [
-      '-F',
-      '-f',
-      conf,
-      '--persist-file',
-      join(dir, 'persist'),
-      '--control',
-      join(dir, 'ctl'),
-      '--pidfile',
-      join(dir, 'pid'),
-      '--no-caps',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
+  const child = spawnSyslogNg(dir, conf);
+
   let stats: NodeStats;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`syslog-ng exited ${child.exitCode}`);
