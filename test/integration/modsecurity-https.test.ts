@@ -14,10 +14,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ModsecurityEvent } from '../../src/pipeline/codecs/modsecurity/index.ts';
 import { closeWaitOwnedBy } from '../support/close-wait.ts';
+import { startServe } from '../support/keepwire-process.ts';
 import { ATTACKS, type ModsecurityMode, RealModsecurity } from '../support/modsecurity.ts';
+import { nativeRecords } from '../support/modsecurity-fixtures.ts';
 import { makeDataDir, startShipServe, waitFor, writeShipConfig } from '../support/ship-serve.ts';
 
-const ROUNDS = 3;
+const ROUNDS = 10;
 
 function delivered(dataDir: string): ModsecurityEvent[] {
   const out = join(dataDir, 'out', 'events.ndjson');
@@ -89,3 +91,25 @@ for (const mode of ['https', 'https-native'] satisfies ModsecurityMode[]) {
     }
   });
 }
+
+test('the embedded default normalizes what arrives on /v1/modsecurity, native bodies too', async () => {
+  const serve = await startServe();
+  try {
+    const address = readFileSync(join(serve.dataDir, 'events.addr'), 'utf8').trim();
+    const [record] = nativeRecords('real-3.0.9/native-serial.log');
+    const response = await fetch(`http://${address}/v1/modsecurity`, {
+      method: 'POST',
+      body: record,
+      headers: { 'modsec-unique-id': '179540875055.219544', 'modsec-status': '0' },
+    });
+    assert.equal(response.status, 200);
+    await waitFor(() => delivered(serve.dataDir).length === 1, 10_000, 'the file sink');
+    const [event] = delivered(serve.dataDir);
+    assert.equal(event!.event.id, '179540875055.219544');
+    assert.equal(event!.modsecurity.format, 'native');
+    assert.deepEqual(event!.rule?.id, ['920350', '942100', '949110']);
+    assert.equal(event!.event.original, record);
+  } finally {
+    assert.equal(await serve.stop(), 0);
+  }
+});

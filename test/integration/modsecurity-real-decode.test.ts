@@ -1,8 +1,9 @@
 /**
  * The decoder against what a real ModSecurity (nginx + libmodsecurity3 +
- * CRS) writes now, in JSON and native serial mode: every transaction of the
- * fixed attack set decodes, with its rule ids, client address and status,
- * and both formats give the same ECS fields for the same requests.
+ * CRS) writes now, in JSON and native, serial and concurrent mode: every
+ * transaction of the fixed attack set decodes, with its rule ids, client
+ * address and status, and both formats give the same ECS fields for the
+ * same requests.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -12,9 +13,25 @@ import {
   type ModsecurityEvent,
 } from '../../src/pipeline/codecs/modsecurity/index.ts';
 import { ATTACKS, type ModsecurityMode, RealModsecurity } from '../support/modsecurity.ts';
+import { concurrentFiles } from '../support/modsecurity-fixtures.ts';
 import { waitFor } from '../support/ship-serve.ts';
 
-async function capture(mode: ModsecurityMode, split: (text: string) => string[]) {
+type Reader = (modsecurity: RealModsecurity) => string[];
+
+/** Serial mode: the log, cut into records. */
+const serial =
+  (split: (text: string) => string[]): Reader =>
+  (modsecurity) =>
+    split(readOr(modsecurity.auditLog));
+
+/** Concurrent mode: every file the index names (one record each), once the index names them all. */
+const concurrent: Reader = (modsecurity) => {
+  const lines = readOr(modsecurity.auditLog).split('\n').filter(Boolean);
+  if (lines.length < ATTACKS.length) return [];
+  return concurrentFiles(modsecurity.storageDir).map((path) => readFileSync(path, 'utf8'));
+};
+
+async function capture(mode: ModsecurityMode, read: Reader) {
   const modsecurity = await RealModsecurity.start({ mode });
   try {
     const statuses = await modsecurity.sendAttacks();
@@ -25,7 +42,7 @@ async function capture(mode: ModsecurityMode, split: (text: string) => string[])
     let records: string[] = [];
     await waitFor(
       () => {
-        records = split(readOr(modsecurity.auditLog));
+        records = read(modsecurity);
         return records.length >= ATTACKS.length;
       },
       20_000,
@@ -62,9 +79,15 @@ function checkAgainstAttacks(events: ModsecurityEvent[]): void {
 }
 
 test('a real ModSecurity: every JSON and native serial record decodes to the same ECS fields', async () => {
-  const json = await capture('json-serial', (text) => text.split('\n').filter(Boolean));
-  const native = await capture('native-serial', (text) =>
-    text.split(/(?=^---[0-9A-Za-z]+---A--$)/m).filter((record) => record.includes('---Z--')),
+  const json = await capture(
+    'json-serial',
+    serial((text) => text.split('\n').filter(Boolean)),
+  );
+  const native = await capture(
+    'native-serial',
+    serial((text) =>
+      text.split(/(?=^---[0-9A-Za-z]+---A--$)/m).filter((record) => record.includes('---Z--')),
+    ),
   );
   checkAgainstAttacks(json);
   checkAgainstAttacks(native);
@@ -74,5 +97,17 @@ test('a real ModSecurity: every JSON and native serial record decodes to the sam
     assert.deepEqual(twin.host, event.host);
     assert.equal(twin.event.severity, event.event.severity);
     assert.deepEqual(twin.http, event.http);
+  }
+});
+
+test('a real ModSecurity: every file of JSON and native concurrent mode decodes', async () => {
+  for (const mode of ['json-concurrent', 'native-concurrent'] as const) {
+    const events = await capture(mode, concurrent);
+    checkAgainstAttacks(events);
+    const format = mode === 'json-concurrent' ? 'json' : 'native';
+    assert.ok(
+      events.every((event) => event.modsecurity.format === format),
+      mode,
+    );
   }
 });

@@ -196,3 +196,20 @@ test('ModSecurity 2 JSON: transaction, request, response and audit_data side by 
   assert.deepEqual(event.modsecurity.components, ['OWASP_CRS/3.3.5']);
   assert.equal(event.modsecurity.engine_mode, 'ENABLED');
 });
+
+test('url: an absolute request target, no query, an empty query', () => {
+  const record = JSON.parse(realJson[0]!);
+  const urlOf = (uri: string) => {
+    record.transaction.request.uri = uri;
+    return decodeModsecurity(JSON.stringify(record)).url;
+  };
+  assert.deepEqual(urlOf('http://shop.example:8080/a/b?c=1'), {
+    original: 'http://shop.example:8080/a/b?c=1',
+    path: '/a/b',
+    query: 'c=1',
+  });
+  assert.deepEqual(urlOf('http://shop.example'), { original: 'http://shop.example', path: '/' });
+  assert.deepEqual(urlOf('/only/path'), { original: '/only/path', path: '/only/path' });
+  assert.deepEqual(urlOf('/x?'), { original: '/x?', path: '/x', query: '' });
+  assert.equal(urlOf(''), undefined);
+});

@@ -48,7 +48,11 @@ function splitSections(record: string): Map<string, string> {
   while (at < record.length) {
     let lineEnd = record.indexOf('\n', at);
     if (lineEnd === -1) lineEnd = record.length;
-    const next = isBoundaryOf(record.slice(at, lineEnd), first.id);
+    // Most lines are not boundaries: look only at those starting with `--`.
+    const next =
+      record.charCodeAt(at) === 0x2d && record.charCodeAt(at + 1) === 0x2d
+        ? isBoundaryOf(record.slice(at, lineEnd), first.id)
+        : undefined;
     if (next !== undefined) {
       sections.set(section, sectionText(record, contentStart, at));
       if (next === 'Z') {

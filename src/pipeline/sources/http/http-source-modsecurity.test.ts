@@ -28,6 +28,7 @@ let buffer: DiskBuffer;
 let source: HttpSource;
 let port: number;
 const registry = createRegistry({ processMetrics: false });
+const logs: Array<{ msg: string; reason: string; uniqueId?: string }> = [];
 
 before(async () => {
   buffer = await DiskBuffer.open({
@@ -43,7 +44,10 @@ before(async () => {
       listen: '127.0.0.1:0',
       keepAliveTimeoutMs: 60_000,
     }),
-    logger: createLogger({ level: 'silent' }),
+    logger: createLogger(
+      { level: 'warn' },
+      { write: (line: string) => logs.push(JSON.parse(line)) },
+    ),
     metrics: new PipelineMetrics(registry),
     append: (records) => buffer.append(records),
   });
@@ -119,12 +123,16 @@ test('malformed records get 400 SHIP_RECORD_MALFORMED, are counted, and nothing 
     ['{"not":"modsecurity"}', /no "transaction"/],
   ];
   for (const [body, reason] of cases) {
-    const answer = await post(body);
+    const answer = await post(body, { ...WRITER, 'modsec-unique-id': 'bad.1' });
     assert.equal(answer.status, 400);
     assert.equal(answer.json.error.code, 'SHIP_RECORD_MALFORMED');
     assert.match(answer.json.error.message, reason);
   }
   assert.equal(buffer.pendingEvents, 0);
+  const refused = logs.filter((line) => line.msg === 'ModSecurity audit record refused');
+  assert.equal(refused.length, cases.length, 'each one logged');
+  assert.equal(refused[0]!.uniqueId, 'bad.1');
+  assert.match(refused[0]!.reason, /truncated/);
   const metrics = await registry.getSingleMetricAsString('keepwire_pipeline_events_rejected_total');
   assert.match(metrics, /source="waf",reason="invalid"} 5|reason="invalid",source="waf"} 5/);
 });
