@@ -150,7 +150,7 @@ export class SinkDriver {
           result,
         );
         if (left.length === 0) {
-          await this.#finish(batch, startedAt);
+          await this.#finish(batch, startedAt, attempt + 1);
           return;
         }
         if (attempt === 0 || left.length !== pending.length)
@@ -164,7 +164,7 @@ export class SinkDriver {
         if (this.#sending.signal.aborted) return;
         if (error instanceof SinkRejectedError) {
           if (await this.#deadLetterAll(pending, error)) {
-            await this.#finish(batch, startedAt);
+            await this.#finish(batch, startedAt, attempt + 1);
             return;
           }
         } else {
@@ -187,6 +187,10 @@ export class SinkDriver {
         retry.initialBackoffMs * 2 ** Math.min(attempt, 30),
       );
       const delayMs = Math.max(this.#random() * ceiling, retryAfterMs ?? 0);
+      logger.debug(
+        { attempt: attempt + 2, events: pending.length, delayMs: Math.round(delayMs) },
+        'batch to be sent again',
+      );
       try {
         await sleep(delayMs, undefined, { signal: this.#stopping.signal });
       } catch {
@@ -273,9 +277,19 @@ export class SinkDriver {
     }
   }
 
-  async #finish(batch: ReadBatch, startedAt: number): Promise<void> {
+  async #finish(batch: ReadBatch, startedAt: number, attempts: number): Promise<void> {
     await this.#options.buffer.ack(batch);
-    this.#metrics.batchSeconds.observe((performance.now() - startedAt) / 1000);
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.#metrics.batchSeconds.observe(seconds);
+    this.#options.logger.debug(
+      {
+        events: batch.records.length,
+        bytes: batch.bytes,
+        attempts,
+        ms: Math.round(seconds * 1000),
+      },
+      'batch sent',
+    );
   }
 }
 

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { maxConnectionsSchema } from '../../../config/limits.ts';
 import { listenSchema } from '../../../config/listen.ts';
 
 /**
- * The http source. DESIGN.md places event intake on the agents listener
- * (8681); for now it has its own listener, so intake can run (and be sized,
- * limited and stopped) without the command plane and its agent tokens.
+ * The http source. Event intake could share the agents listener (8681);
+ * it has its own listener, so intake can run (and be sized, limited and
+ * stopped) without the command plane and its agent tokens.
  */
 export const httpSourceSchema = z.strictObject({
   type: z.literal('http'),
@@ -23,6 +24,7 @@ export const httpSourceSchema = z.strictObject({
     .default(1024 * 1024),
   requestTimeoutMs: z.number().int().positive().default(30_000),
   keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+  maxConnections: maxConnectionsSchema,
   /** SHA-256 (hex) of the bearer token clients must send; no token needed when absent. */
   tokenHash: z
     .string()
