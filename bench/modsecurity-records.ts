@@ -147,14 +147,63 @@ export function makeRecord(index: number, random: () => number): string {
   return JSON.stringify(record);
 }
 
-/** Writes `count` records, one per line, to `path`; resolves with the bytes written. */
-export async function writeRecords(path: string, count: number, seed = 1): Promise<number> {
+const MONTH_DAY = '23/Nov/2026';
+
+/**
+ * The same transaction as makeRecord's, in ModSecurity 3's Native format
+ * (`SecAuditLogFormat Native`, sections A B F H Z, v3 boundaries), as
+ * libmodsecurity 3.0.9 writes it.
+ */
+export function makeNativeRecord(index: number, random: () => number): string {
+  const { transaction: t } = JSON.parse(makeRecord(index, random));
+  const id = index.toString(36).padStart(8, '0').slice(-8);
+  const b = (section: string) => `---${id}---${section}--`;
+  const second = String(index % 60).padStart(2, '0');
+  const headers = (all: Record<string, string>) =>
+    Object.entries(all).map(([name, value]) => `${name}: ${value}`);
+  const messages = t.messages.map(
+    (m: { message: string; details: Record<string, string | string[]> }) => {
+      const d = m.details;
+      const tags = (d.tags as string[]).map((tag) => ` [tag "${tag}"]`).join('');
+      return `ModSecurity: Warning. ${d.match} [file "${d.file}"] [line "${d.lineNumber}"] [id "${d.ruleId}"] [rev ""] [msg "${m.message}"] [data "${d.data}"] [severity "${d.severity}"] [ver "${d.ver}"] [maturity "0"] [accuracy "0"]${tags} [hostname "${t.host_ip}"] [uri "${t.request.uri.split('?')[0]}"] [unique_id "${t.unique_id}"] [ref "${d.reference}"]`;
+    },
+  );
+  return [
+    b('A'),
+    `[${MONTH_DAY}:04:39:${second} +0000] ${t.unique_id} ${t.client_ip} ${t.client_port} ${t.host_ip} ${t.host_port}`,
+    b('B'),
+    `${t.request.method} ${t.request.uri} HTTP/1.1`,
+    ...headers(t.request.headers),
+    '',
+    b('F'),
+    'HTTP/1.1 403',
+    ...headers(t.response.headers),
+    '',
+    b('H'),
+    ...messages,
+    '',
+    b('Z'),
+    '',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes `count` records to `path` (JSON: one per line; native: A to Z
+ * each); resolves with the bytes written.
+ */
+export async function writeRecords(
+  path: string,
+  count: number,
+  seed = 1,
+  format: 'json' | 'native' = 'json',
+): Promise<number> {
   const random = mulberry32(seed);
   const out = createWriteStream(path);
   let bytes = 0;
   let chunk = '';
   for (let i = 0; i < count; i++) {
-    chunk += `${makeRecord(i, random)}\n`;
+    chunk += format === 'json' ? `${makeRecord(i, random)}\n` : makeNativeRecord(i, random);
     if (chunk.length > 1 << 20) {
       bytes += Buffer.byteLength(chunk);
       if (!out.write(chunk))

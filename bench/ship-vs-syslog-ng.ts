@@ -23,6 +23,7 @@ import { startCountingServer } from '../test/support/counting-server.ts';
 import { sameChunk, writeChunksMs } from './disk-write.ts';
 import { median } from './median.ts';
 import { writeRecords } from './modsecurity-records.ts';
+import { spawnSyslogNg } from './syslog-ng-process.ts';
 
 const { values } = parseArgs({
   options: { events: { type: 'string', default: '50000' }, runs: { type: 'string', default: '3' } },
@@ -131,22 +132,8 @@ async function runSyslogNg(url: string): Promise<number> {
   );
   const control = join(dir, 'ctl');
   const started = performance.now();
-  const child = spawn(
-    'syslog-ng',
-    [
-      '-F',
-      '-f',
-      conf,
-      '--persist-file',
-      join(dir, 'persist'),
-      '--control',
-      control,
-      '--pidfile',
-      join(dir, 'pid'),
-      '--no-caps',
-    ],
-    { stdio: 'ignore' },
-  );
+  const child = spawnSyslogNg(dir, conf);
+
   let elapsed = 0;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`syslog-ng exited ${child.exitCode}`);

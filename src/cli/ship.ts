@@ -6,6 +6,14 @@ import { FrameWorker } from '../pipeline/sources/frame-worker.ts';
 import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 import { formatBytes, formatProgress } from './progress-bar.ts';
 import {
+  INPUT_HELP,
+  INPUT_OPTIONS,
+  type InputFlags,
+  type InputSettings,
+  MalformedReport,
+  resolveInput,
+} from './ship-input.ts';
+import {
   describeDelivery,
   resolveSink,
   SINK_HELP,
@@ -16,15 +24,19 @@ import {
 
 const HELP = `Usage: keepwire ship [FILE...] --to URL [options]
        keepwire ship [FILE...] --sink opensearch --to URL[,URL...] [--index TEMPLATE] [options]
+       keepwire ship --from modsecurity FILE... --sink opensearch --to URL[,URL...] [options]
        keepwire ship [FILE...] --config FILE [--sink NAME] [options]
 
-Ships NDJSON events (one JSON object per line) once: from the files given,
+Ships NDJSON events (one JSON object per line), or ModSecurity audit logs
+parsed into normalized events (--from modsecurity), once: from the files given,
 or from standard input when no file or "-" is given, through a durable disk
 buffer, in batches over pooled keep-alive connections, to an HTTP collector
 or into OpenSearch / Elasticsearch / the Wazuh indexer (_bulk, each event
 created once under its event.id, in the index of its own date). It exits 0
 only when every event is acknowledged by the sink. While standard input
 stays open, the connections stay open and events flow as they come.
+
+${INPUT_HELP}
 
 ${SINK_HELP}
 
@@ -45,10 +57,14 @@ Options:
 A progress line (events, bytes, rate, ETA for files) is drawn on standard
 error when it is a terminal, never otherwise.
 
+The summary says how many events were indexed (delivered), already present,
+dead-lettered, and how many input lines or records were malformed.
+
 Exit status: 0 every event acknowledged (an OpenSearch document already
 there counts: it is not indexed twice); 1 some were refused by the sink
 (they are in the dead-letter file named in the message), invalid input lines
-were skipped, or the run was interrupted (Ctrl-C); 2 wrong usage.
+or malformed records were skipped, or the run was interrupted (Ctrl-C); 2
+wrong usage.
 
 Examples:
   keepwire ship audit.json --to http://127.0.0.1:9880/ingest
@@ -60,17 +76,22 @@ Examples:
       --index wazuh-alerts-4.x-%Y.%m.%d --user admin --password-file /etc/kw/indexer.pw \\
       --ca-file /etc/wazuh-indexer/certs/root-ca.pem
   keepwire ship old.ndjson --sink opensearch --to http://es-1:9200,http://es-2:9200 --json
+  keepwire ship --from modsecurity /var/log/modsec_audit.log* --sink opensearch \\
+      --to https://indexer:9200 --index wazuh-alerts-4.x-%Y.%m.%d --ca-file root-ca.pem
+  keepwire ship --from modsecurity /backup/modsec/index.log --storage-dir /backup/modsec/data \\
+      --sink opensearch --to http://127.0.0.1:9200
 `;
 
 export const shipCommand: Command = {
   name: 'ship',
-  summary: 'ship NDJSON files or standard input once to an HTTP collector or OpenSearch, durably',
+  summary: 'ship NDJSON or ModSecurity audit logs once to an HTTP collector or OpenSearch, durably',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseOptions(
       args,
       {
         ...SINK_OPTIONS,
+        ...INPUT_OPTIONS,
         'data-dir': { type: 'string' },
         json: { type: 'boolean' },
         'shape-only': { type: 'boolean' },
@@ -78,15 +99,18 @@ export const shipCommand: Command = {
       'ship',
       true,
     );
+    const input = resolveInput(values);
     for (const path of positionals) if (path !== '-') checkInput(path);
     // The framing worker boots on the other core while this thread loads
     // the rest (the sink's schema, undici, pino: ~150 ms of start-up).
     const frameWorker = new FrameWorker({
       maxLineBytes: 1024 * 1024,
       check: values['shape-only'] ? 'shape' : 'json',
+      from: input.from,
+      storageDir: input.storageDir,
     });
     try {
-      return await ship(values, positionals, io, frameWorker);
+      return await ship(values, input, positionals, io, frameWorker);
     } finally {
       await frameWorker.close();
     }
@@ -95,6 +119,7 @@ export const shipCommand: Command = {
 
 async function ship(
   values: ShipValues,
+  input: InputSettings,
   positionals: string[],
   io: CliIo,
   frameWorker: FrameWorker,
@@ -116,6 +141,8 @@ async function ship(
   process.once('SIGTERM', stop);
   const stderr = io.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   const isTty = stderr.isTTY === true;
+  const malformed = new MalformedReport(io.stderr, isTty);
+  const isModsecurity = input.from === 'modsecurity';
   const summary = await shipOnce({
     inputs,
     sink,
@@ -129,6 +156,9 @@ async function ship(
     }),
     signal: controller.signal,
     frameWorker,
+    onReject: isModsecurity
+      ? (path, reason, line, detail) => malformed.add(path, reason, line, detail)
+      : undefined,
     onProgress: isTty
       ? (progress) =>
           stderr.write(`\r\x1b[K${formatProgress(progress, Date.now(), stderr.columns ?? 100)}`)
@@ -137,13 +167,14 @@ async function ship(
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   if (isTty) stderr.write('\n');
-  if (values.json) writeJson(io, summary);
+  if (values.json)
+    writeJson(io, isModsecurity ? { ...summary, malformed: malformed.entries } : summary);
   else {
     const rate = summary.eventsRead / Math.max(0.001, summary.elapsedMs / 1000);
     io.stderr.write(
       `keepwire ship: ${summary.eventsRead - summary.eventsPending} of ${summary.eventsRead} events acknowledged ` +
         `(${formatBytes(summary.bytesRead)} in ${(summary.elapsedMs / 1000).toFixed(1)} s, ${Math.round(rate)} events/s): ` +
-        `${describeDelivery(sink, summary)}\n`,
+        `${describeDelivery(sink, summary)}${isModsecurity ? `, ${malformed.count} malformed` : ''}\n`,
     );
   }
   if (summary.deadLettered > 0) {
@@ -152,7 +183,11 @@ async function ship(
         `(each line has the reason and the sink's answer), fix the events or the sink, and ship that file's events again\n`,
     );
   }
-  if (summary.eventsRejectedAtInput > 0) {
+  if (isModsecurity && malformed.count > 0) {
+    io.stderr.write(
+      `keepwire ship: skipped ${malformed.count} malformed ModSecurity record(s) (SHIP_RECORD_MALFORMED, each listed above with its file and line); the other records were shipped\n`,
+    );
+  } else if (summary.eventsRejectedAtInput > 0) {
     io.stderr.write(
       `keepwire ship: skipped ${summary.eventsRejectedAtInput} input line(s) that were not JSON objects or were too long; fix them and ship them again\n`,
     );
@@ -185,7 +220,7 @@ function checkInput(path: string): void {
   }
 }
 
-interface ShipValues extends SinkFlags {
+interface ShipValues extends SinkFlags, InputFlags {
   'data-dir'?: string;
   json?: boolean;
   'shape-only'?: boolean;

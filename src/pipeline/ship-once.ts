@@ -16,6 +16,7 @@ import type { SinkContext } from './sinks/definition.ts';
 import { SinkDriver } from './sinks/driver.ts';
 import type { SinkService } from './sinks/service.ts';
 import type { FrameWorker } from './sources/frame-worker.ts';
+import type { MalformedReason } from './sources/framing/record-framer.ts';
 import { frameChunks, readStreamInto } from './sources/stream-input.ts';
 
 /** Files are read by the framing worker in chunks of this size, this many ahead of the appends. */
@@ -63,6 +64,13 @@ export interface ShipOptions {
    */
   readonly frameWorker: FrameWorker;
   readonly onProgress?: (progress: ShipProgress) => void;
+  /** Each input line or record skipped (counted in eventsRejectedAtInput), with its input's path. */
+  readonly onReject?: (
+    path: string,
+    reason: MalformedReason,
+    line: number,
+    detail?: string,
+  ) => void;
 }
 
 export interface ShipSummary {
@@ -131,8 +139,9 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
           : frameWorker.frameFile(input.path, FILE_CHUNK_BYTES, FILE_CHUNKS_AHEAD),
         {
           appendFrames: (frames, events) => buffer.appendFrames(frames, events),
-          onReject: () => {
+          onReject: (reason, line, detail) => {
             progress.eventsRejected += 1;
+            options.onReject?.(input.path, reason, line, detail);
           },
           onAppended: (events, bytes) => {
             progress.eventsRead += events;

@@ -3,7 +3,8 @@
  * checks each line, and lays the valid ones out as disk-buffer frames
  * (length, CRC32C, payload) in memory it transfers back, all in
  * WebAssembly (framer/wasm-framer.ts; the JS LineSplitter + check +
- * encodeFrames is its reference).
+ * encodeFrames is its reference); or ModSecurity audit logs framed and
+ * decoded into normalized events (framing/modsecurity-frames.ts).
  *
  * Two ways in, never at once:
  * - chunks the caller read (standard input): one reply per chunk or end,
@@ -15,11 +16,15 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FrameReply, FrameRequest, FrameWorkerOptions } from './frame-worker.ts';
-import { type FramedChunk, WasmFramer } from './framer/wasm-framer.ts';
+import { WasmFramer } from './framer/wasm-framer.ts';
+import { type FramedEvents, ModsecurityFrames } from './framing/modsecurity-frames.ts';
 
 const options = workerData as FrameWorkerOptions;
 // end() starts it afresh for the next input.
-const framer = new WasmFramer(options.maxLineBytes, options.check);
+const framer =
+  options.from === 'modsecurity'
+    ? new ModsecurityFrames(options.maxLineBytes, options.storageDir)
+    : new WasmFramer(options.maxLineBytes, options.check);
 
 interface FileReading {
   fd: number;
@@ -28,7 +33,7 @@ interface FileReading {
 }
 let file: FileReading | undefined;
 
-function reply(framed: FramedChunk, extra: Partial<FrameReply> = {}): void {
+function reply(framed: FramedEvents, extra: Partial<FrameReply> = {}): void {
   const { frames, events, rejects } = framed;
   const message: FrameReply = { frames, events, rejects, ...extra };
   parentPort!.postMessage(message, frames.length > 0 ? [frames.buffer as ArrayBuffer] : []);

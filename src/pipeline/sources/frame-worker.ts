@@ -9,12 +9,21 @@
  * (`frame`), answered in the order they are sent, several at once.
  */
 import { Worker } from 'node:worker_threads';
-import type { LineReject } from './line-splitter.ts';
+import type { InputReject } from './framing/record-framer.ts';
 
 export interface FrameWorkerOptions {
   readonly maxLineBytes: number;
-  /** `json`: every line must be a JSON object; `shape`: `{`…`}` and UTF-8 only. */
+  /** `json`: every line must be a JSON object; `shape`: `{`…`}` and UTF-8 only (NDJSON input). */
   readonly check: 'json' | 'shape';
+  /**
+   * What the input is: NDJSON lines (the default), or ModSecurity audit
+   * logs (serial JSON or Native, concurrent index files), framed and
+   * decoded into normalized events on the worker; `maxLineBytes` then
+   * bounds a whole record.
+   */
+  readonly from?: 'ndjson' | 'modsecurity';
+  /** modsecurity: replaces the directory concurrent index lines name. */
+  readonly storageDir?: string;
 }
 
 /**
@@ -35,8 +44,8 @@ export interface FrameReply {
   /** The frames of the valid lines completed by this chunk, ready for appendFrames. */
   readonly frames: Uint8Array;
   readonly events: number;
-  /** Lines skipped, with why and their line number in the input. */
-  readonly rejects: [LineReject, number][];
+  /** Lines or records skipped, with why, their line number in the input and what was wrong. */
+  readonly rejects: InputReject[];
   /** Reading a file: the input bytes this reply covers; the last reply of the file is marked. */
   readonly inputBytes?: number;
   readonly isLast?: boolean;
@@ -54,7 +63,7 @@ export interface FramedInput {
 export interface Framed {
   readonly frames: Buffer;
   readonly events: number;
-  readonly rejects: readonly [LineReject, number][];
+  readonly rejects: readonly InputReject[];
 }
 
 /** The worker's module next to this one, as sources (.ts) or as the build (.js). */

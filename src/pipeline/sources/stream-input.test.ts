@@ -5,7 +5,7 @@ import { after, test } from 'node:test';
 import { makeDataDir } from '../../../test/support/keepwire-process.ts';
 import { DiskBuffer } from '../buffer/disk/disk-buffer.ts';
 import { FrameWorker } from './frame-worker.ts';
-import type { LineReject } from './line-splitter.ts';
+import type { MalformedReason } from './framing/record-framer.ts';
 import { frameChunks, readStreamInto } from './stream-input.ts';
 
 const worker = new FrameWorker({ maxLineBytes: 64, check: 'json' });
@@ -63,7 +63,7 @@ test('bad lines are skipped and reported with their line numbers, per input; a l
     ['{"a":1}', 'not json', `{"big":"${'y'.repeat(100)}"}`, '{"a":2}', '{"a":3'].join('\n'),
     ['{"b":1}', '', '[1]', '{"b":2}'].join('\r\n'),
   ];
-  const rejects: [LineReject, number][] = [];
+  const rejects: [MalformedReason, number][] = [];
   for (const input of inputs) {
     // Chunks shared with other memory (as standard input's are): copied to the worker.
     const shared = Buffer.from(`####${input}####`);
@@ -118,7 +118,7 @@ test('files read by the worker: rejects numbered per file, a missing file is an 
   const second = join(dir, 'second.ndjson');
   writeFileSync(first, ['{"a":1}', 'not json', '{"a":2}'].join('\n'));
   writeFileSync(second, ['[1]', '{"b":1}'].join('\r\n'));
-  const rejects: [LineReject, number][] = [];
+  const rejects: [MalformedReason, number][] = [];
   for (const path of [first, second]) {
     await readStreamInto(worker.frameFile(path, 5, 2), {
       appendFrames: (frames, count) => buffer.appendFrames(frames, count),

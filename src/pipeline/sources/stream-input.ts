@@ -10,14 +10,14 @@
  */
 import { appendFramesWaiting } from './append-waiting.ts';
 import type { Framed, FramedInput, FrameWorker } from './frame-worker.ts';
-import type { LineReject } from './line-splitter.ts';
+import type { MalformedReason } from './framing/record-framer.ts';
 
 /** Chunks with the worker at once: enough to keep it busy while an append is written. */
 const AHEAD = 4;
 
 export interface StreamInputOptions {
   readonly appendFrames: (frames: Buffer, events: number) => Promise<void>;
-  readonly onReject: (reason: LineReject, line: number) => void;
+  readonly onReject: (reason: MalformedReason, line: number, detail?: string) => void;
   /** Called after each durable append with the events and input bytes it covered. */
   readonly onAppended?: (events: number, inputBytes: number) => void;
   readonly signal?: AbortSignal;
@@ -57,7 +57,7 @@ export async function readStreamInto(
         continue;
       }
       const { frames, events: count, rejects } = await next.framed;
-      for (const [reason, line] of rejects) options.onReject(reason, line);
+      for (const [reason, line, detail] of rejects) options.onReject(reason, line, detail);
       if (count > 0) await appendFramesWaiting(options.appendFrames, frames, count, signal);
       events += count;
       options.onAppended?.(count, next.inputBytes);

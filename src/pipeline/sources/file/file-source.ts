@@ -7,7 +7,10 @@
  *   then to its end once more and closed. Its lines are not checkpointed:
  *   the path's checkpoint belongs to the new file.
  * - Truncation (the size shrank below our offset): read again from 0.
- * - Checkpoints (inode + offset of the last whole line) are written after
+ * - Framing then decoding (`format`): NDJSON lines as they are, or
+ *   ModSecurity records (serial JSON or Native, concurrent index lines)
+ *   decoded into normalized events (framing/modsecurity-decoding.ts).
+ * - Checkpoints (inode + offset of the last whole record) are written after
  *   the append is durable; a restart resumes there when the inode matches.
  * - A full buffer (`whenFull: block`) pauses the file until Retry-After.
  */
@@ -16,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../../telemetry/index.ts';
 import type { PipelineMetrics } from '../../pipeline-metrics.ts';
 import { deliverWaiting } from '../append-waiting.ts';
+import { ModsecurityDecoding } from '../framing/modsecurity-decoding.ts';
 import { LineSplitter } from '../line-splitter.ts';
 import type { AppendRecords, Source } from '../source.ts';
 import { Checkpoints } from './checkpoints.ts';
@@ -34,11 +38,12 @@ export interface FileSourceOptions {
 interface Tailed {
   fd: number;
   inode: number;
-  /** Offset of the first byte not yet appended (a line boundary). */
+  /** Offset of the first byte not yet appended (a record boundary). */
   offset: number;
   /** Where the next read starts (past bytes the splitter holds or discards). */
   readAt: number;
-  splitter: LineSplitter;
+  /** Framing then decoding: NDJSON lines, or ModSecurity records into events. */
+  splitter: LineSplitter | ModsecurityDecoding;
 }
 
 export class FileSource implements Source {
@@ -103,17 +108,30 @@ export class FileSource implements Source {
           inode: stat.ino,
           offset,
           readAt: offset,
-          splitter: this.#splitter(),
+          splitter: this.#splitter(path),
         });
       }
     }
   }
 
-  #splitter(): LineSplitter {
-    const { name, metrics, config } = this.#options;
-    return new LineSplitter(config.maxLineBytes, (reason) =>
-      metrics.rejected.inc({ source: name, reason }),
-    );
+  #splitter(path: string): LineSplitter | ModsecurityDecoding {
+    const { name, metrics, config, logger } = this.#options;
+    if (config.format === 'ndjson') {
+      return new LineSplitter(config.maxLineBytes, (reason) =>
+        metrics.rejected.inc({ source: name, reason }),
+      );
+    }
+    return new ModsecurityDecoding({
+      maxRecordBytes: config.maxLineBytes,
+      storageDir: config.storageDir,
+      onMalformed: ({ reason, line, detail }) => {
+        metrics.rejected.inc({ source: name, reason });
+        logger.warn(
+          { code: 'SHIP_RECORD_MALFORMED', path, line, reason },
+          `malformed ModSecurity record skipped at ${path}:${line}: ${detail}`,
+        );
+      },
+    });
   }
 
   async #poll(path: string, tailed: Tailed): Promise<void> {
@@ -121,7 +139,7 @@ export class FileSource implements Source {
       this.#options.logger.warn({ path }, 'file truncated; reading it again from the start');
       tailed.offset = 0;
       tailed.readAt = 0;
-      tailed.splitter = this.#splitter();
+      tailed.splitter = this.#splitter(path);
     }
     await this.#readToEnd(path, tailed);
     let current: number | undefined;

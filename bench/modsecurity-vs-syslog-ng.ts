@@ -1,0 +1,194 @@
+/**
+ * ModSecurity audit records from a serial log into a local `_bulk`
+ * endpoint, parsed, normalized and indexed, side by side in one run:
+ *
+ * - `keepwire ship --from modsecurity --sink opensearch` (framing and the
+ *   ModSecurity decoder on the framing worker, disk buffer with fsync every
+ *   1000 ms, `_bulk` with `create` and the event's own id), on the JSON log
+ *   and on the same transactions in the Native format;
+ * - syslog-ng 3.38's `elasticsearch-http()` (syslog-ng-scl) with a reliable
+ *   disk buffer, with `json-parser()` (each record parsed, the document
+ *   written from its fields with `format-json`, `_id` from the unique id),
+ *   and without it (the raw line as the document).
+ *
+ * The `_bulk` node runs in a process of its own (bench/bulk-server-process.ts,
+ * sources stored unparsed). A run is timed from spawn until the node holds
+ * every document (keepwire exits by itself once all are acknowledged;
+ * syslog-ng tails forever). Runs alternate between the tools; medians of
+ * `--runs`; ratios are keepwire / syslog-ng. The most connections the node
+ * saw open at once during each run is printed (keepwire's must never pass
+ * its concurrency).
+ *
+ *   flock /tmp/keepwire-bench.lock node_modules/.bin/node bench/modsecurity-vs-syslog-ng.ts \
+ *     [--events 200000] [--runs 3] [--concurrency 4]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { median } from './median.ts';
+import { writeRecords } from './modsecurity-records.ts';
+import { spawnSyslogNg } from './syslog-ng-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string', default: '200000' },
+    runs: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '4' },
+  },
+});
+const EVENTS = Number(values.events);
+const RUNS = Number(values.runs);
+const CONCURRENCY = Number(values.concurrency);
+const BATCH = 1000;
+const root = new URL('..', import.meta.url).pathname;
+const work = mkdtempSync(join(tmpdir(), 'kw-bench-modsec-'));
+
+interface NodeStats {
+  readonly documents: number;
+  readonly maxOpen: number;
+}
+
+/** The `_bulk` node process: one command line in, one JSON line out. */
+const node = spawn(process.execPath, [join(root, 'bench/bulk-server-process.ts')], {
+  stdio: ['pipe', 'pipe', 'inherit'],
+});
+const answers = createInterface({ input: node.stdout! })[Symbol.asyncIterator]();
+async function ask<T>(command?: string): Promise<T> {
+  if (command) node.stdin!.write(`${command}\n`);
+  return JSON.parse((await answers.next()).value as string) as T;
+}
+const { port } = await ask<{ port: number }>();
+const url = `http://127.0.0.1:${port}`;
+
+function exited(child: ChildProcess): Promise<unknown> {
+  return child.exitCode !== null ? Promise.resolve() : once(child, 'exit');
+}
+
+async function runKeepwire(input: string): Promise<{ ms: number; maxOpen: number }> {
+  await ask('reset');
+  const dataDir = mkdtempSync(join(work, 'kw-'));
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    [
+      join(root, 'bin/keepwire.js'),
+      'ship',
+      '--from',
+      'modsecurity',
+      input,
+      '--sink',
+      'opensearch',
+      '--to',
+      url,
+      '--index',
+      'modsec-%Y.%m.%d',
+      '--concurrency',
+      String(CONCURRENCY),
+      '--batch-max-events',
+      String(BATCH),
+      '--data-dir',
+      dataDir,
+      '--json',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout!.on('data', (chunk) => {
+    out += chunk;
+  });
+  await exited(child);
+  const ms = performance.now() - started;
+  rmSync(dataDir, { recursive: true, force: true });
+  const stats = await ask<NodeStats>('stats');
+  if (child.exitCode !== 0 || stats.documents !== EVENTS)
+    throw new Error(`keepwire ship (${child.exitCode}): ${stats.documents} documents; ${out}`);
+  return { ms, maxOpen: stats.maxOpen };
+}
+
+/** elasticsearch-http() with a reliable disk buffer; with json-parser() or raw lines. */
+async function runSyslogNg(
+  input: string,
+  isParsing: boolean,
+): Promise<{ ms: number; maxOpen: number }> {
+  await ask('reset');
+  const dir = mkdtempSync(join(work, 'sng-'));
+  const conf = join(dir, 'syslog-ng.conf');
+  const parse = isParsing ? `parser { json-parser(prefix(".modsec.")); };` : '';
+  const document = isParsing
+    ? `template("$(format-json --scope none --key .modsec.* --shift-levels 2 @timestamp=\${ISODATE})") custom_id("\${.modsec.transaction.unique_id}")`
+    : `template("\${MESSAGE}")`;
+  writeFileSync(
+    conf,
+    `@version: 3.38\n@include "scl.conf"\noptions { stats-level(1); log-msg-size(65536); };\n` +
+      `source s_in { file("${input}" flags(no-parse) follow-freq(0.1) log-fetch-limit(1000) log-iw-size(100000)); };\n` +
+      `destination d_es { elasticsearch-http(url("${url}/_bulk") index("modsec") type("") ${document}\n` +
+      `  workers(${CONCURRENCY}) batch-lines(${BATCH}) batch-bytes(4096KiB) batch-timeout(100)\n` +
+      `  disk-buffer(reliable(yes) dir("${dir}") disk-buf-size(1073741824) mem-buf-size(16384000))); };\n` +
+      `log { source(s_in); ${parse} destination(d_es); };\n`,
+  );
+  const started = performance.now();
+  const child = spawnSyslogNg(dir, conf);
+
+  let stats: NodeStats;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`syslog-ng exited ${child.exitCode}`);
+    stats = await ask<NodeStats>('stats');
+    if (stats.documents >= EVENTS) break;
+    await sleep(25);
+  }
+  const ms = performance.now() - started;
+  child.kill('SIGTERM');
+  await exited(child);
+  rmSync(dir, { recursive: true, force: true });
+  return { ms, maxOpen: stats.maxOpen };
+}
+
+const jsonLog = join(work, 'audit-json.log');
+const nativeLog = join(work, 'audit-native.log');
+const jsonBytes = await writeRecords(jsonLog, EVENTS, 1, 'json');
+const nativeBytes = await writeRecords(nativeLog, EVENTS, 1, 'native');
+const contenders = [
+  { name: 'keepwire ship --from modsecurity (JSON)', run: () => runKeepwire(jsonLog) },
+  { name: 'syslog-ng elasticsearch-http() + json-parser()', run: () => runSyslogNg(jsonLog, true) },
+  { name: 'syslog-ng elasticsearch-http(), raw lines', run: () => runSyslogNg(jsonLog, false) },
+  { name: 'keepwire ship --from modsecurity (Native)', run: () => runKeepwire(nativeLog) },
+];
+const samples = contenders.map(() => ({ ms: [] as number[], maxOpen: 0 }));
+try {
+  for (let run = 0; run < RUNS; run++) {
+    // Alternate the order so no tool always runs on a warmer machine.
+    const order = run % 2 === 0 ? contenders.keys() : [...contenders.keys()].reverse();
+    for (const i of order) {
+      const { ms, maxOpen } = await contenders[i]!.run();
+      samples[i]!.ms.push(ms);
+      samples[i]!.maxOpen = Math.max(samples[i]!.maxOpen, maxOpen);
+    }
+  }
+} finally {
+  node.stdin!.end();
+  await exited(node);
+  rmSync(work, { recursive: true, force: true });
+}
+const rate = (i: number) => EVENTS / (median(samples[i]!.ms) / 1000);
+console.log(
+  `input: ${EVENTS} ModSecurity records, JSON ${(jsonBytes / EVENTS).toFixed(0)} B each, ` +
+    `Native ${(nativeBytes / EVENTS).toFixed(0)} B each; concurrency ${CONCURRENCY}, batches of ${BATCH}; median of ${RUNS} runs`,
+);
+for (const [i, contender] of contenders.entries()) {
+  console.log(
+    `${contender.name}: ${Math.round(rate(i)).toLocaleString('en')} documents/s ` +
+      `(runs ${samples[i]!.ms.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s; at most ${samples[i]!.maxOpen} connections open at once)`,
+  );
+}
+console.log(
+  `keepwire JSON / syslog-ng + json-parser(): ${(rate(0) / rate(1)).toFixed(2)}x (target >= 5x)`,
+);
+console.log(
+  `keepwire JSON / syslog-ng raw lines: ${(rate(0) / rate(2)).toFixed(2)}x (target >= 2x)`,
+);
+console.log(`keepwire Native / syslog-ng + json-parser(): ${(rate(3) / rate(1)).toFixed(2)}x`);
