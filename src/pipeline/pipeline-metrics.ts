@@ -11,6 +11,7 @@ export class PipelineMetrics {
   readonly receivedBytes: Counter<'source'>;
   readonly rejected: Counter<'source' | 'reason'>;
   readonly dropped: Counter<'sink' | 'reason'>;
+  readonly lostBytes: Counter<'sink'>;
   readonly #buffers = new Map<string, EventBuffer>();
 
   constructor(registry: Registry) {
@@ -36,6 +37,12 @@ export class PipelineMetrics {
       name: 'keepwire_pipeline_events_dropped_total',
       help: 'Events a buffer dropped: full (oldest/newest) or corrupt on disk',
       labelNames: ['sink', 'reason'],
+      registers: [registry],
+    });
+    this.lostBytes = new Counter({
+      name: 'keepwire_pipeline_buffer_lost_bytes_total',
+      help: 'Bytes of damaged disk-buffer regions whose event count cannot be known (discarded at start-up)',
+      labelNames: ['sink'],
       registers: [registry],
     });
     const buffers = this.#buffers;

@@ -39,7 +39,7 @@ import { ShipAppendTooLargeError, ShipBufferFullError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
 import { type Cursor, Ledger, syncDirectory } from './ledger.ts';
-import type { DiskBufferOptions } from './options.ts';
+import { type DiskBufferOptions, reportDamage } from './options.ts';
 import {
   encodeRecords,
   FRAME_HEADER_BYTES,
@@ -52,6 +52,7 @@ import { recover, type SegmentState, segmentPath } from './recovery.ts';
 import { SegmentReader } from './segment-reader.ts';
 
 export type { DiskBufferOptions, DropReason, FsyncPolicy, WhenFull } from './options.ts';
+export type { DamagedRegion } from './recovery.ts';
 
 interface Pending {
   readonly frames: Buffer;
@@ -115,7 +116,7 @@ export class DiskBuffer implements EventBuffer {
     this.#pendingEvents = this.#unreadEvents = state.pendingEvents;
     this.#pendingBytes = this.#unreadBytes = state.pendingBytes;
     this.#usedBytes = state.pendingBytes + FRAME_HEADER_BYTES * state.pendingEvents;
-    if (state.corrupt > 0) options.onDrop?.(state.corrupt, 'corrupt');
+    reportDamage(state.damage, options);
     // The tail cache: up to a quarter of maxSizeBytes, at most 32 MiB.
     this.#reader = new SegmentReader(
       options.dir,
