@@ -12,6 +12,7 @@ export class PipelineMetrics {
   readonly rejected: Counter<'source' | 'reason'>;
   readonly dropped: Counter<'sink' | 'reason'>;
   readonly lostBytes: Counter<'sink'>;
+  readonly writeErrors: Counter<'sink'>;
   readonly #buffers = new Map<string, EventBuffer>();
 
   constructor(registry: Registry) {
@@ -42,6 +43,12 @@ export class PipelineMetrics {
     this.lostBytes = new Counter({
       name: 'keepwire_pipeline_buffer_lost_bytes_total',
       help: 'Bytes of damaged disk-buffer regions whose event count cannot be known (discarded at start-up)',
+      labelNames: ['sink'],
+      registers: [registry],
+    });
+    this.writeErrors = new Counter({
+      name: 'keepwire_pipeline_buffer_write_errors_total',
+      help: 'Times a disk buffer went from healthy to failing (a failed write or fdatasync)',
       labelNames: ['sink'],
       registers: [registry],
     });

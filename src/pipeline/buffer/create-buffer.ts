@@ -29,6 +29,14 @@ export async function createBuffer(
           retryAfterMs: config.retryAfterMs,
           onDrop,
           onDamage,
+          onWriteError: (error) => {
+            metrics.writeErrors.inc({ sink });
+            logger.error(
+              { sink, err: error },
+              'disk buffer cannot write; appends are refused (503 + Retry-After) until a write succeeds',
+            );
+          },
+          onWriteRecovered: () => logger.warn({ sink }, 'disk buffer writes again'),
         })
       : new MemoryBuffer({
           maxEvents: config.maxEvents,

@@ -17,8 +17,8 @@
  */
 import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Cursor } from './ledger.ts';
-import { type DamagedRegion, scanSegment } from './segment-scan.ts';
+import { type Cursor, syncDirectory } from './ledger.ts';
+import { type DamagedRegion, removeCorrupt, scanSegment } from './segment-scan.ts';
 
 export type { DamagedRegion, DamageKind } from './segment-scan.ts';
 
@@ -75,6 +75,11 @@ export function recover(
       continue;
     }
     damage.push(...scan.damage);
+    try {
+      scan.size = removeCorrupt(path, scan);
+    } catch {
+      // Left in place: skipped by the reader, and counted again at the next start.
+    }
     if (id === cursor.segment && cursor.offset > scan.size)
       cursor = { segment: id, offset: scan.size };
     if (scan.size === 0) {
@@ -89,6 +94,7 @@ export function recover(
   if (segments.length === 0 || segments[0]!.id > cursor.segment) {
     cursor = { segment: segments[0]?.id ?? cursor.segment, offset: 0 };
   }
+  if (damage.length > 0) syncDirectoryQuietly(dir);
   return { segments, cursor, pendingEvents, pendingBytes, damage };
 }
 
@@ -117,5 +123,13 @@ function removeQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     // Retried at the next start: a leftover segment is only disk space.
+  }
+}
+
+function syncDirectoryQuietly(dir: string): void {
+  try {
+    syncDirectory(dir);
+  } catch {
+    // The renames and truncations are redone at the next start if lost.
   }
 }

@@ -3,8 +3,10 @@
  * frames, truncates the file where the data stops being trustworthy, and
  * reports every damaged region once, with what it cost.
  *
- * - A whole frame whose CRC does not match is skipped: one event lost.
- *   Runs of such frames are one region.
+ * - A whole frame whose CRC does not match is one event lost; runs of such
+ *   frames are one region. The segment is then rewritten without them
+ *   (removeCorrupt), so the next start does not count them again and the
+ *   reader never meets them.
  * - An impossible length (0, or above the record limit) means the header is
  *   garbage and the next frame boundary is unknown. Before the ack cursor
  *   (acknowledged data) the cursor itself is a known boundary: the scan goes
@@ -17,7 +19,17 @@
  *   crash): truncated at its start; one event lost when its header is whole,
  *   else its bytes.
  */
-import { closeSync, fstatSync, ftruncateSync, openSync, readSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { FRAME_HEADER_BYTES, type ParsedFrame, parseFrame } from './record-frame.ts';
 
 export type DamageKind = 'corrupt' | 'garbage' | 'torn' | 'unreadable';
@@ -125,4 +137,34 @@ function truncate(fd: number, at: number, result: SegmentScan): SegmentScan {
   ftruncateSync(fd, at);
   result.size = at;
   return result;
+}
+
+/**
+ * Rewrites the segment at `path` (`size` valid bytes) without the `corrupt`
+ * regions of `scan`: a temporary file, synced, renamed over it. Offsets
+ * before the first region, where the ack cursor is, do not move. Returns
+ * the new size.
+ */
+export function removeCorrupt(path: string, scan: SegmentScan): number {
+  const regions = scan.damage.filter((region) => region.kind === 'corrupt');
+  if (regions.length === 0) return scan.size;
+  const bytes = readFileSync(path).subarray(0, scan.size);
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (const region of regions) {
+    parts.push(bytes.subarray(at, region.offset));
+    at = region.offset + region.bytes;
+  }
+  parts.push(bytes.subarray(at));
+  const kept = Buffer.concat(parts);
+  const temporary = `${path}.rewrite`;
+  const fd = openSync(temporary, 'w', 0o640);
+  try {
+    writeSync(fd, kept);
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
+  return kept.length;
 }
