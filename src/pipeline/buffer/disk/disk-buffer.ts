@@ -1,12 +1,10 @@
 /**
  * The durable disk buffer of one sink, in DATA_DIR/buffers/SINK/.
  *
- * Format (docs/formats/disk-buffer.md has the long version):
- *   NNNNNNNNNNNNNNNNNNNN.seg  segments, ids rising, append-only. Each holds
- *                             frames `u32le length | u32le crc32c | payload`.
- *   ledger                    the ack cursor (segment id, offset): two
- *                             32-byte slots with a sequence and a CRC32C
- *                             each, written alternately in place.
+ * Format (docs/formats/disk-buffer.md has the long version): segments
+ * NNNNNNNNNNNNNNNNNNNN.seg, ids rising, append-only, of frames
+ * `u32le length | u32le crc32c | payload` (record-frame.ts); `ledger`, the
+ * ack cursor (segment id, offset) in two alternating slots (ledger.ts).
  *
  * Invariants:
  * - Only the newest segment is written; a process writes a fresh segment
@@ -38,11 +36,7 @@
  * Recovery rules are in recovery.ts.
  */
 import { mkdirSync } from 'node:fs';
-import {
-  ShipAppendTooLargeError,
-  ShipBufferFullError,
-  ShipBufferWriteError,
-} from '../../errors.ts';
+import { ShipBufferWriteError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
 import { nodeFilesystem } from './filesystem.ts';
@@ -57,9 +51,9 @@ import {
   wholeFrames,
 } from './record-frame.ts';
 import { recover, type SegmentState } from './recovery.ts';
-import { RoomWaiters } from './room-waiters.ts';
+import { appendTooLarge, bufferFull, RoomWaiters } from './room-waiters.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { SegmentWriter } from './segment-writer.ts';
+import { cursorPastFinished, SegmentWriter } from './segment-writer.ts';
 import { WriteFailure } from './write-failure.ts';
 
 export type { DiskBufferOptions, DropReason, FsyncPolicy, WhenFull } from './options.ts';
@@ -108,9 +102,12 @@ export class DiskBuffer implements EventBuffer {
     const buffer = new DiskBuffer(options);
     const first = buffer.#nextSegmentId();
     buffer.#reader.trustedFrom = first;
-    // A segment that cannot be created does not stop the start: the buffer
-    // refuses appends (failed state) and creates it at the next write.
-    await buffer.#writer.open(first).catch((error: Error) => buffer.#failure.fail(error));
+    // A full disk does not stop the start: appends are refused (failed state) until it has room.
+    const failed = (error: Error) => buffer.#failure.fail(error);
+    await Promise.resolve(buffer.#cursor)
+      .then((cursor) => buffer.#ledger.reserve(cursor, options.fsync === 'always'))
+      .catch(failed);
+    await buffer.#writer.open(first).catch(failed);
     return buffer;
   }
 
@@ -159,11 +156,7 @@ export class DiskBuffer implements EventBuffer {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  /**
-   * Frame bytes of unacknowledged records (and appends being written): what
-   * `maxSizeBytes` bounds. The files also hold acknowledged records of the
-   * segment being written until it rolls (at most one segment more).
-   */
+  /** Frame bytes of unacknowledged records (and appends being written): what `maxSizeBytes` bounds. */
   get usedBytes(): number {
     return this.#usedBytes;
   }
@@ -223,11 +216,7 @@ export class DiskBuffer implements EventBuffer {
   /** `whenFull: block`: waits for room up to `retryAfterMs`, then refuses. */
   #waitForRoom(frames: Buffer, run: FrameRun): Promise<void> {
     const { maxSizeBytes, dir } = this.#options;
-    if (run.bytes > maxSizeBytes) {
-      throw new ShipAppendTooLargeError(
-        `${run.events} events (${run.bytes} bytes framed) are more than disk buffer ${dir} can ever hold (maxSizeBytes ${maxSizeBytes}); split the request into smaller ones, or raise the buffer's maxSizeBytes`,
-      );
-    }
+    if (run.bytes > maxSizeBytes) throw appendTooLarge(run, dir, maxSizeBytes);
     return this.#room.wait(
       run.bytes,
       this.#retryAfterMs,
@@ -235,10 +224,7 @@ export class DiskBuffer implements EventBuffer {
       () =>
         this.#isClosed
           ? new Error('disk buffer is closed')
-          : new ShipBufferFullError(
-              `disk buffer ${dir} is full (${this.#usedBytes} of ${maxSizeBytes} bytes) and no room came within ${this.#retryAfterMs} ms; the sink is not keeping up`,
-              this.#retryAfterMs,
-            ),
+          : bufferFull(dir, this.#usedBytes, maxSizeBytes, this.#retryAfterMs),
     );
   }
 
@@ -306,6 +292,12 @@ export class DiskBuffer implements EventBuffer {
           pending.reject(refusal);
         }
         this.#admitWaiters();
+        // A segment given up with everything acknowledged: delete it now.
+        try {
+          if (this.#inFlight.length === 0 && this.#passFinished()) this.#saveCursor();
+        } catch (ledgerError) {
+          this.#failure.fail(ledgerError as Error);
+        }
       }
     }
     this.#isWriting = false;
@@ -373,7 +365,18 @@ export class DiskBuffer implements EventBuffer {
       this.#cursor = this.#inFlight.shift()!.end;
       moved = true;
     }
-    if (!moved || this.#isClosed) return;
+    if (this.#inFlight.length === 0) moved = this.#passFinished() || moved;
+    if (moved && !this.#isClosed) this.#saveCursor();
+  }
+
+  /** See cursorPastFinished: frees a segment given up on a full disk. */
+  #passFinished(): boolean {
+    const next = cursorPastFinished(this.#segments, this.#cursor);
+    if (next) this.#cursor = next;
+    return next !== undefined;
+  }
+
+  #saveCursor(): void {
     this.#ledger.write(this.#cursor, this.#options.fsync === 'always');
     this.#writer.removeBefore(this.#cursor.segment);
   }

@@ -17,6 +17,7 @@
  */
 
 import type { BufferFilesystem, SegmentFile } from './filesystem.ts';
+import type { Cursor } from './ledger.ts';
 import type { FsyncPolicy } from './options.ts';
 import { type SegmentState, segmentPath } from './recovery.ts';
 
@@ -177,4 +178,28 @@ export class SegmentWriter {
     await this.#closing;
     await this.#removing;
   }
+}
+
+/**
+ * With nothing in flight, a cursor at the end of a segment that will not be
+ * written again (any but the newest) can move to the start of the next one,
+ * so the finished segment is deleted at once: a segment given up on a full
+ * disk must free its space before the next segment can take a write.
+ * Returns the new cursor, or undefined when it stays.
+ */
+export function cursorPastFinished(
+  segments: readonly SegmentState[],
+  cursor: Cursor,
+): Cursor | undefined {
+  let index = segments.findIndex((segment) => segment.id === cursor.segment);
+  let next: Cursor | undefined;
+  while (
+    index >= 0 &&
+    index < segments.length - 1 &&
+    (next ?? cursor).offset >= segments[index]!.size
+  ) {
+    index += 1;
+    next = { segment: segments[index]!.id, offset: 0 };
+  }
+  return next;
 }
