@@ -93,18 +93,3 @@ function hasControlBytes(record: Buffer): boolean {
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
-
-/** One ModSecurity audit record (its HTTPS writer POSTs one JSON document per request). */
-export function parseModSecurityRecord(body: Buffer): Buffer[] {
-  let record: unknown;
-  try {
-    record = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw new ShipInputInvalidError(
-      `the ModSecurity audit record is not valid JSON (${(error as Error).message}); set SecAuditLogFormat JSON`,
-    );
-  }
-  if (!isObject(record))
-    throw new ShipInputInvalidError('the ModSecurity audit record is not a JSON object');
-  return [Buffer.from(JSON.stringify(record))];
-}

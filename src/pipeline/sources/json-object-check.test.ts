@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parsesAsObject, JSON_SAMPLES as SAMPLES } from '../../../test/support/json-samples.ts';
+import { jsonRecords } from '../../../test/support/modsecurity-fixtures.ts';
 import { isJsonObject, MAX_DEPTH } from './json-object-check.ts';
 
 test('agrees with JSON.parse on hand-picked valid and invalid documents', () => {
@@ -10,9 +10,7 @@ test('agrees with JSON.parse on hand-picked valid and invalid documents', () => 
 });
 
 test('agrees with JSON.parse on real ModSecurity records and random mutations of them', () => {
-  const lines = readFileSync('/work/shared/data/modsecurity/real-3.0.9/json-serial.log', 'utf8')
-    .split('\n')
-    .filter(Boolean);
+  const lines = jsonRecords('real-3.0.9/json-serial.log');
   let seed = 7;
   const random = () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;

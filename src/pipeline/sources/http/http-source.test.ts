@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { makeDataDir } from '../../../../test/support/keepwire-process.ts';
+import { fixturePath } from '../../../../test/support/modsecurity-fixtures.ts';
 import { hashToken } from '../../../auth/token.ts';
 import { createLogger, createRegistry } from '../../../telemetry/index.ts';
 import { DiskBuffer } from '../../buffer/disk/disk-buffer.ts';
@@ -11,7 +12,7 @@ import { PipelineMetrics } from '../../pipeline-metrics.ts';
 import { HttpSource } from './http-source.ts';
 import { httpSourceSchema } from './schema.ts';
 
-const MODSEC = '/work/shared/data/modsecurity/real-3.0.9/json-serial.log';
+const MODSEC = fixturePath('real-3.0.9/json-serial.log');
 const never = new AbortController().signal;
 let buffer: DiskBuffer;
 let source: HttpSource;
@@ -83,8 +84,9 @@ test('ModSecurity HTTPS audit-log POSTs are accepted on both paths', async () =>
   assert.equal((await post('/v1/events', second!, headers)).status, 200);
   const records = (await drain()).map((text) => JSON.parse(text));
   assert.equal(records.length, 2);
-  assert.equal(records[0].transaction.unique_id, JSON.parse(first!).transaction.unique_id);
-  assert.equal(records[1].transaction.producer.modsecurity, 'ModSecurity v3.0.9 (Linux)');
+  assert.equal(records[0].event.id, JSON.parse(first!).transaction.unique_id);
+  assert.equal(records[1].modsecurity.producer, 'ModSecurity v3.0.9 (Linux)');
+  assert.equal(records[1].event.original, second, 'normalized, the record kept as sent');
 });
 
 test('malformed input gets a clear 4xx and nothing is kept', async () => {
