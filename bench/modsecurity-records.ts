@@ -1,7 +1,7 @@
 /**
  * Realistic ModSecurity v3 JSON audit records (about 1.5 KB each), modelled
- * on the records captured from libmodsecurity 3.0.9 + CRS 3.3.4 in
- * ../shared/data/modsecurity/real-3.0.9/: the same structure and field types
+ * on records captured from libmodsecurity 3.0.9 + CRS 3.3.4 (the test
+ * fixtures under test/fixtures/modsecurity/): the same structure and field types
  * (`http_version` a number, every `details` value a string, `tags` arrays),
  * with varying clients, URIs, rules and unique ids. Deterministic (seeded).
  *

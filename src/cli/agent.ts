@@ -1,6 +1,5 @@
-import { builtInActions } from '../control/agent/agent-actions.ts';
-import { ExecutionJournal } from '../control/agent/execution-journal.ts';
-import { ReferenceAgent, TokenRefusedError } from '../control/agent/reference-agent.ts';
+import { join } from 'node:path';
+import { defaultDataDir } from '../config/data-dir.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseInteger, parseOptions } from './command.ts';
 
@@ -22,7 +21,8 @@ Options:
   --server URL        the agents listener, e.g. http://127.0.0.1:8681
   --token TOKEN       the token "keepwire agents enroll" printed (or KEEPWIRE_AGENT_TOKEN)
   --mode MODE         long-poll (default) or sse
-  --state-dir DIR     where the execution journal lives (default: var/agent)
+  --state-dir DIR     where the execution journal lives (default: DATA_DIR/agent,
+                      the data dir serve would use: see keepwire serve --help)
   --wait-s N          long-poll wait in seconds (default 30, at most 1200)
 
 Examples:
@@ -63,7 +63,16 @@ export const agentCommand: Command = {
     if (mode !== 'long-poll' && mode !== 'sse')
       throw new UsageError(`--mode is long-poll or sse, got "${mode}"`);
     const waitS = parseInteger(values['wait-s'], 'wait-s', { min: 1, max: 1200 }) ?? 30;
-    const journal = new ExecutionJournal(values['state-dir'] ?? 'var/agent');
+    // Loaded here, not at the top: `agent --help` loads no HTTP client.
+    const [{ builtInActions }, { ExecutionJournal }, { ReferenceAgent, TokenRefusedError }] =
+      await Promise.all([
+        import('../control/agent/agent-actions.ts'),
+        import('../control/agent/execution-journal.ts'),
+        import('../control/agent/reference-agent.ts'),
+      ]);
+    const journal = new ExecutionJournal(
+      values['state-dir'] ?? join(defaultDataDir({ env: io.env }), 'agent'),
+    );
     const log = (message: string) =>
       io.stderr.write(`${new Date().toISOString()} keepwire agent: ${message}\n`);
     const agent = new ReferenceAgent({

@@ -2,9 +2,8 @@ import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
   connectionFrom,
-  ManagementClient,
-} from '../control/client/management-client.ts';
-import type { Agent } from '../control/index.ts';
+} from '../control/client/connection-options.ts';
+import type { Agent } from '../control/store/store.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 
@@ -52,6 +51,8 @@ export const agentsCommand: Command = {
         'say "keepwire agents enroll --name NAME" or "keepwire agents list"; see --help',
       );
     }
+    // Loaded here, not at the top: `--help` loads no HTTP client.
+    const { ManagementClient } = await import('../control/client/management-client.ts');
     const client = new ManagementClient(connectionFrom(values, io.env));
     try {
       if (action === 'enroll') {

@@ -3,9 +3,10 @@ import {
   CONNECTION_HELP,
   CONNECTION_OPTIONS,
   connectionFrom,
-  ManagementClient,
-} from '../control/client/management-client.ts';
-import { FINAL_STATUSES, type Command as KwCommand } from '../control/index.ts';
+} from '../control/client/connection-options.ts';
+import type { ManagementClient } from '../control/client/management-client.ts';
+import type { Command as KwCommand } from '../control/command.ts';
+import { FINAL_STATUSES } from '../control/command-status.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseInteger, parseOptions, writeJson } from './command.ts';
 
@@ -70,6 +71,8 @@ export const commandsCommand: Command = {
       throw new UsageError('say "keepwire commands create|list|get|cancel|watch"; see --help');
     }
     if (needsId && id === undefined) throw new UsageError(`commands ${verb} needs a command ID`);
+    // Loaded here, not at the top: `--help` loads no HTTP client.
+    const { ManagementClient } = await import('../control/client/management-client.ts');
     const client = new ManagementClient(connectionFrom(values, io.env));
     const print = (value: unknown, text: string) =>
       values.json ? writeJson(io, value) : io.stdout.write(text);

@@ -111,15 +111,23 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-if (import.meta.main) {
+/**
+ * Runs the command line of this process (bin/keepwire.js, or this file run
+ * directly). Output read by a reader that went away (`keepwire sockets |
+ * head -1`) ends the command quietly with status 0, as for any Unix filter.
+ */
+export async function runProcess(): Promise<void> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   const io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env };
-  main(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`${error?.stack ?? error}\n`);
-      process.exitCode = 1;
-    },
-  );
+  try {
+    process.exitCode = await main(process.argv.slice(2), io);
+  } catch (error) {
+    process.stderr.write(`${(error as Error)?.stack ?? error}\n`);
+    process.exitCode = 1;
+  }
 }
+
+if (import.meta.main) await runProcess();

@@ -1,7 +1,5 @@
-import { loadConfig, parseListen } from '../config/index.ts';
-import { withEventsListen } from '../config/pipeline.ts';
 import { UsageError } from '../errors.ts';
-import { serve } from '../main.ts';
+import type { serve } from '../main.ts';
 import { type CliIo, type Command, parseOptions } from './command.ts';
 
 const HELP = `Usage: keepwire serve [--config FILE] [--data-dir DIR] [--admin HOST:PORT]
@@ -13,7 +11,10 @@ runs the embedded default. State (tokens, addresses) goes under the data dir.
 
 Options:
   --config FILE       YAML configuration (see docs/configuration.md)
-  --data-dir DIR      where state lives (default: var)
+  --data-dir DIR      where state lives (default: $KEEPWIRE_DATA_DIR, else
+                      /var/lib/keepwire when writable or creatable, else
+                      $XDG_STATE_HOME/keepwire or ~/.local/state/keepwire;
+                      var/ in the project checkout)
   --admin HOST:PORT   admin listener (default: 127.0.0.1:8680); port 0 picks
                       a free port, written to DATA_DIR/admin.addr
   --agents HOST:PORT  agents listener for long-poll, SSE and results
@@ -27,6 +28,8 @@ Options:
 
 Environment: KEEPWIRE_SECTION__KEY=value overrides a setting, e.g.
   KEEPWIRE_WATCH__INTERVAL_MS=1000 keepwire serve
+(KEEPWIRE_TOKEN, KEEPWIRE_AGENT_TOKEN and the CLI's other variables are
+not settings and are ignored here; see docs/configuration.md)
 
 Stops in order on SIGINT or SIGTERM: listeners, buffers, sinks, stores.
 `;
@@ -48,6 +51,12 @@ export const serveCommand: Command = {
       },
       'serve',
     );
+    // Loaded here, not at the top: `serve --help` loads no zod, fastify or pino.
+    const [{ loadConfig, parseListen }, { withEventsListen }, main] = await Promise.all([
+      import('../config/index.ts'),
+      import('../config/pipeline.ts'),
+      import('../main.ts'),
+    ]);
     const events = values.events === undefined ? undefined : parseListen(values.events);
     if (values.events !== undefined && !events) {
       throw new UsageError(
@@ -87,17 +96,25 @@ export const serveCommand: Command = {
     process.on('SIGTERM', stop);
     let runtime: Awaited<ReturnType<typeof serve>>;
     try {
-      runtime = await serve(config);
+      runtime = await main.serve(config);
     } catch (error) {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       throw error;
     }
     if (runtime.generatedAdminToken) {
-      io.stderr.write(
-        `keepwire: generated an admin token (shown once; kept in ${runtime.adminTokenPath}, mode 0600):\n` +
-          `  ${runtime.generatedAdminToken}\n`,
+      // The token itself never goes to the logs (journald, container logs keep
+      // them): only its file. An operator at a terminal sees it once.
+      runtime.logger.info(
+        { tokenFile: runtime.adminTokenPath },
+        'generated an admin token; read it from its file (mode 0600)',
       );
+      if (io.stderr.isTTY) {
+        io.stderr.write(
+          `keepwire: generated an admin token (shown once; kept in ${runtime.adminTokenPath}, mode 0600):\n` +
+            `  ${runtime.generatedAdminToken}\n`,
+        );
+      }
     }
     return new Promise<number>((resolve) => {
       onSignal = (signal) => {

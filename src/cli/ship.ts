@@ -123,7 +123,10 @@ async function ship(
     dataDir,
     stdin: process.stdin,
     registry: createRegistry({ processMetrics: false }),
-    logger: createLogger({ level: (io.env.KEEPWIRE_LOG__LEVEL as 'warn') ?? 'warn' }),
+    logger: createLogger({
+      level: (io.env.KEEPWIRE_LOG__LEVEL as 'warn') ?? 'warn',
+      format: io.env.KEEPWIRE_LOG__FORMAT as 'auto' | undefined,
+    }),
     signal: controller.signal,
     frameWorker,
     onProgress: isTty

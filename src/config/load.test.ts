@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { ConfigInvalidError, ConfigReadError } from './errors.ts';
-import { loadConfig } from './load.ts';
+import { loadConfig, settingPath } from './load.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kw-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,11 @@ function file(text: string): string {
 
 test('defaults need no file and are frozen', () => {
   const config = loadConfig({ env: {} });
-  assert.equal(config.dataDir, 'var');
+  assert.equal(
+    config.dataDir,
+    new URL('../../var', import.meta.url).pathname,
+    "the checkout's var/",
+  );
   assert.deepEqual(config.admin.listen, { host: '127.0.0.1', port: 8680 });
   assert.equal(config.watch.intervalMs, 5000);
   assert.ok(Object.isFrozen(config.admin));
@@ -68,4 +72,17 @@ test('unreadable or non-mapping files are CONFIG_READ', () => {
   assert.throws(() => loadConfig({ file: '/nonexistent/keepwire.yaml', env: {} }), ConfigReadError);
   assert.throws(() => loadConfig({ file: file('- a\n- b\n'), env: {} }), /YAML mapping/);
   assert.throws(() => loadConfig({ file: file('a: [\n'), env: {} }), /not valid YAML/);
+});
+
+test('only KEEPWIRE_ names with __ or naming a top-level setting are settings', () => {
+  assert.equal(settingPath('KEEPWIRE_WATCH__INTERVAL_MS'), 'watch.intervalMs');
+  assert.equal(settingPath('KEEPWIRE_DATA_DIR'), 'dataDir');
+  for (const cli of ['KEEPWIRE_TOKEN', 'KEEPWIRE_AGENT_TOKEN', 'KEEPWIRE_FD_SCAN_WORKERS_FROM']) {
+    assert.equal(settingPath(cli), undefined, cli);
+  }
+  assert.equal(settingPath('OTHER'), undefined);
+  const config = loadConfig({
+    env: { KEEPWIRE_TOKEN: 'kw_x', KEEPWIRE_AGENT_TOKEN: 'kw_y', KEEPWIRE_DATA_DIR: '/srv/kw' },
+  });
+  assert.equal(config.dataDir, '/srv/kw');
 });

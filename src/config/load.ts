@@ -1,16 +1,24 @@
 /**
  * Loads the configuration once: the YAML file (optional), then `KEEPWIRE_*`
  * environment overrides, then command-line overrides, validated by the strict
- * schema and deep-frozen. Later layers win.
+ * schema and deep-frozen. Later layers win. A data dir given nowhere is
+ * defaultDataDir()'s.
  *
  * Environment names map to paths with `__` between levels and SNAKE_CASE
  * turned into camelCase: `KEEPWIRE_WATCH__INTERVAL_MS=1000` sets
  * `watch.intervalMs`; `KEEPWIRE_DATA_DIR=/srv/kw` sets `dataDir`. Values are
  * read as YAML scalars, so `1000` is a number and `true` a boolean.
+ *
+ * Only names that are settings count: those with `__` (a nested setting) and
+ * those naming a top-level setting (`KEEPWIRE_DATA_DIR`). Every other
+ * `KEEPWIRE_*` name belongs to the CLI (`KEEPWIRE_TOKEN`,
+ * `KEEPWIRE_AGENT_TOKEN`, ...; the list is in docs/configuration.md) and is
+ * left alone here, so it never makes `serve` refuse an unknown key.
  */
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { defaultDataDir } from './data-dir.ts';
 import { ConfigInvalidError, ConfigReadError } from './errors.ts';
 import { type Config, configSchema } from './schema.ts';
 
@@ -29,17 +37,25 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const tree: Tree = options.file ? readTree(options.file) : {};
   const env = options.env ?? process.env;
   for (const [name, value] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || value === undefined) continue;
-    const path = name.slice(ENV_PREFIX.length).split('__').map(camelCase).join('.');
-    setPath(tree, path, parseScalar(value));
+    const path = settingPath(name);
+    if (path !== undefined && value !== undefined) setPath(tree, path, parseScalar(value));
   }
   for (const [path, value] of Object.entries(options.overrides ?? {})) {
     if (value !== undefined) setPath(tree, path, value);
   }
+  tree.dataDir ??= defaultDataDir({ env });
   const source = options.file ?? 'defaults and environment';
   const result = configSchema.safeParse(tree);
   if (!result.success) throw new ConfigInvalidError(describeIssues(result.error), source);
   return deepFreeze(result.data);
+}
+
+/** The setting an environment variable names, or undefined when it is not a setting's. */
+export function settingPath(name: string): string | undefined {
+  if (!name.startsWith(ENV_PREFIX)) return undefined;
+  const levels = name.slice(ENV_PREFIX.length).split('__').map(camelCase);
+  if (levels.length === 1 && !Object.hasOwn(configSchema.shape, levels[0]!)) return undefined;
+  return levels.join('.');
 }
 
 function readTree(file: string): Tree {

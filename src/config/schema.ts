@@ -10,8 +10,8 @@ import { watchSchema } from './watch.ts';
  * Unknown keys are rejected; every duration and size carries its unit.
  */
 export const configSchema = z.strictObject({
-  /** Where state lives: tokens, addresses, buffers, the store. */
-  dataDir: z.string().min(1).default('var'),
+  /** Where state lives: tokens, addresses, buffers, the store. Default: defaultDataDir() (data-dir.ts), filled in by loadConfig. */
+  dataDir: z.string().min(1),
   log: logSchema,
   admin: adminSchema,
   watch: watchSchema,

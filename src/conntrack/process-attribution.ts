@@ -25,6 +25,22 @@ export interface PendingFdScan {
 const WORKER_THRESHOLD_SOCKETS = 20_000;
 
 /**
+ * The threshold, or KEEPWIRE_FD_SCAN_WORKERS_FROM (a count of sockets) when
+ * set: lets a test or an operator run the worker path on a small host.
+ */
+function workerThreshold(): number {
+  const configured = process.env.KEEPWIRE_FD_SCAN_WORKERS_FROM;
+  const value = configured === undefined ? Number.NaN : Number(configured);
+  return Number.isInteger(value) && value >= 0 ? value : WORKER_THRESHOLD_SOCKETS;
+}
+
+/** The worker's module next to this one, as sources (.ts) or as the build (.js). */
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './fd-scan-worker.ts' : './fd-scan-worker.js',
+  import.meta.url,
+);
+
+/**
  * Starts scanning every process's fds. On small hosts, on the calling thread,
  * at once: a worker's start-up would cost more than the whole scan. On hosts
  * with many sockets, in parts split evenly (every process's fds dealt out),
@@ -37,7 +53,7 @@ export function startFdScan(
   procRoot = '/proc',
   options: { shareCaller?: boolean } = {},
 ): PendingFdScan {
-  if (countAllocatedSockets(procRoot) < WORKER_THRESHOLD_SOCKETS) {
+  if (countAllocatedSockets(procRoot) < workerThreshold()) {
     const scan = scanSocketFds(procRoot);
     return { result: Promise.resolve({ ...scan, entries: Float64Array.from(scan.entries) }) };
   }
@@ -80,7 +96,7 @@ function countAllocatedSockets(procRoot: string): number {
 type WorkerScan = Omit<FdScan, 'entries'> & { entries: Float64Array };
 
 function runWorker(procRoot: string, part: number, parts: number): Promise<WorkerScan> {
-  const worker = new Worker(new URL('./fd-scan-worker.ts', import.meta.url), {
+  const worker = new Worker(WORKER_URL, {
     workerData: { procRoot, part, parts },
   });
   return new Promise<WorkerScan>((resolve, reject) => {

@@ -2,10 +2,13 @@
  * What the management, agent and component routes call: creation with
  * argument validation and idempotent ids, results, cancel, the expiry
  * sweep, enrolment. It publishes committed targets to the notifier only
- * after the store call that committed them has returned.
+ * after the store call that committed them has returned. With a logger,
+ * each command's transition is a debug line (created, finished, cancelled,
+ * expired; sent and given back are Delivery's).
  */
 import { createHash } from 'node:crypto';
 import { generateToken, hashToken } from '../auth/token.ts';
+import type { Logger } from '../telemetry/index.ts';
 import { validateArgs } from './actions.ts';
 import {
   type Command,
@@ -26,6 +29,7 @@ export interface CommandServiceDeps {
   ids: UuidV7Generator;
   now: () => number;
   defaultTimeoutS: number;
+  logger?: Logger;
 }
 
 export class CommandService {
@@ -59,6 +63,7 @@ export class CommandService {
       const keys = new Set<string>();
       for (const target of outcome.created) keys.add(targetKey(target));
       this.#d.notifier.publish([...keys]);
+      if (!outcome.isReplay) for (const command of outcome.commands) this.#transition(command);
     }
     return outcome;
   }
@@ -70,13 +75,17 @@ export class CommandService {
     result: CommandResult,
   ): Promise<Command> {
     const outcome = await this.#d.store.finish(id, target, status, result, this.#d.now());
-    if (outcome.isNew) this.#d.metrics.transitions.inc({ status });
+    if (outcome.isNew) {
+      this.#d.metrics.transitions.inc({ status });
+      this.#transition(outcome.command);
+    }
     return outcome.command;
   }
 
   async cancel(id: string): Promise<Command> {
     const command = await this.#d.store.cancel(id, this.#d.now());
     this.#d.metrics.transitions.inc({ status: 'cancelled' });
+    this.#transition(command);
     return command;
   }
 
@@ -93,8 +102,21 @@ export class CommandService {
     if (expired.length > 0) {
       this.#d.metrics.expired.inc(expired.length);
       this.#d.metrics.transitions.inc({ status: 'expired' }, expired.length);
+      for (const command of expired) this.#transition(command);
     }
     return expired.length;
+  }
+
+  #transition(command: Command): void {
+    this.#d.logger?.debug(
+      {
+        command: command.id,
+        target: targetKey(command.target),
+        action: command.action.name,
+        status: command.status,
+      },
+      'command transition',
+    );
   }
 
   addMember(group: string, agentId: string): Promise<void> {

@@ -1,24 +1,11 @@
 /**
- * The command model of DESIGN.md ("Commands") and the request bodies that
+ * The command model (docs/architecture.md, "Commands") and the request bodies that
  * create and finish commands. Types are inferred from the zod schemas.
  */
 import { z } from 'zod';
+import { COMMAND_STATUSES, type CommandStatus } from './command-status.ts';
 
-export const COMMAND_STATUSES = [
-  'pending',
-  'sent',
-  'success',
-  'failure',
-  'expired',
-  'cancelled',
-] as const;
-export type CommandStatus = (typeof COMMAND_STATUSES)[number];
-export const FINAL_STATUSES: ReadonlySet<CommandStatus> = new Set([
-  'success',
-  'failure',
-  'expired',
-  'cancelled',
-]);
+export { COMMAND_STATUSES, type CommandStatus, FINAL_STATUSES } from './command-status.ts';
 
 export const TARGET_TYPES = ['agent', 'group', 'component'] as const;
 export type TargetType = (typeof TARGET_TYPES)[number];

@@ -55,6 +55,7 @@ export function createControlPlane(
     ids,
     now,
     logError,
+    logger,
     limits: config.agents,
   });
   const service = new CommandService({
@@ -64,6 +65,7 @@ export function createControlPlane(
     ids,
     now,
     defaultTimeoutS: config.control.defaultTimeoutS,
+    logger,
   });
   const management = { service, isConnected: (id: string) => registry.hasWaiter(`agent:${id}`) };
   const socketPath = config.socket.path ?? join(config.dataDir, 'keepwire.sock');

@@ -5,8 +5,10 @@
  * `keepwire_connections_closed_total{sink,reason}` and
  * `keepwire_connection_requests{sink}` (requests per connection, observed
  * at close). A snapshot gives the same numbers to tests and benchmarks.
+ * With a logger, each open and close is also a debug line (`log.level:
+ * debug`): which connection, its reason, how many requests it carried.
  */
-import type { Counter, Histogram, Registry } from '../telemetry/index.ts';
+import type { Counter, Histogram, Logger, Registry } from '../telemetry/index.ts';
 import { registeredCounter, registeredHistogram } from '../telemetry/registered-metric.ts';
 
 export type CloseReason =
@@ -50,8 +52,11 @@ export class ConnectionLedger {
     shutdown: 0,
   };
 
-  constructor(sink: string, registry: Registry) {
+  readonly #logger: Logger | undefined;
+
+  constructor(sink: string, registry: Registry, logger?: Logger) {
     this.#sink = sink;
+    this.#logger = logger;
     this.#opened = registeredCounter(registry, {
       name: 'keepwire_connections_opened_total',
       help: 'TCP connections a sink pool opened (each one a handshake).',
@@ -72,9 +77,11 @@ export class ConnectionLedger {
     for (const reason of CLOSE_REASONS) this.#closed.labels({ sink, reason }).inc(0);
   }
 
-  opened(): void {
+  /** `local`: the connection's own address:port, to tell connections apart in the logs. */
+  opened(local?: string): void {
     this.#openedCount += 1;
     this.#opened.inc();
+    this.#logger?.debug({ local, open: this.#open() }, 'connection opened');
   }
 
   /** One request written on a pooled socket. */
@@ -82,20 +89,25 @@ export class ConnectionLedger {
     this.#requestCount += 1;
   }
 
-  closed(reason: CloseReason, requests: number): void {
+  closed(reason: CloseReason, requests: number, local?: string): void {
     this.#closedCounts[reason] += 1;
     this.#closed.labels({ sink: this.#sink, reason }).inc();
     this.#requests.observe(requests);
+    this.#logger?.debug({ local, reason, requests, open: this.#open() }, 'connection closed');
   }
 
   snapshot(): LedgerSnapshot {
-    let closed = 0;
-    for (const reason of CLOSE_REASONS) closed += this.#closedCounts[reason];
     return {
       opened: this.#openedCount,
       closed: { ...this.#closedCounts },
-      open: this.#openedCount - closed,
+      open: this.#open(),
       requests: this.#requestCount,
     };
+  }
+
+  #open(): number {
+    let closed = 0;
+    for (const reason of CLOSE_REASONS) closed += this.#closedCounts[reason];
+    return this.#openedCount - closed;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * One undici Pool per sink, with the connection-hygiene invariants of
- * DESIGN.md (see docs/net.md for how each is enforced and tested):
+ * One undici Pool per sink, with the connection-hygiene rules of
+ * docs/architecture.md (docs/net.md says how each is enforced and tested):
  *
  * - Idle sockets whose peer sends FIN are destroyed at once: undici's h1
  *   client destroys a socket on 'end' (checked by test/net against nginx).
@@ -34,7 +34,7 @@ import type {
   Pool as PoolType,
   Client as UndiciClient,
 } from 'undici';
-import type { Counter, Registry } from '../telemetry/index.ts';
+import type { Counter, Logger, Registry } from '../telemetry/index.ts';
 import { registeredCounter } from '../telemetry/registered-metric.ts';
 import { classifyClose, isStaleSocketError } from './close-reason.ts';
 import { ConnectionLedger } from './connection-ledger.ts';
@@ -62,6 +62,8 @@ export interface SinkPoolOptions {
   readonly keepAliveProbeMs: number;
   readonly tls?: ConnectionOptions;
   readonly registry: Registry;
+  /** Debug lines for each connection opened and closed (the ledger's). */
+  readonly logger?: Logger | undefined;
 }
 
 export type PoolFactory = (origin: string, options: PoolType.Options) => Dispatcher;
@@ -75,6 +77,8 @@ interface Connection {
   maxUses: number;
   openedAt: number;
   socket: Socket | undefined;
+  /** address:port of our end, kept from the connect for the close's log line. */
+  local: string | undefined;
   lifetimeTimer: NodeJS.Timeout | undefined;
   isRetired: boolean;
 }
@@ -97,7 +101,7 @@ export class SinkPool {
 
   constructor(options: SinkPoolOptions, factory: PoolFactory = defaultPoolFactory) {
     this.#options = options;
-    this.#ledger = new ConnectionLedger(options.name, options.registry);
+    this.#ledger = new ConnectionLedger(options.name, options.registry, options.logger);
     this.#resends = registeredCounter(options.registry, {
       name: 'keepwire_connection_stale_resends_total',
       help: 'Requests resent once on a fresh connection because a reused socket died before any response byte.',
@@ -220,6 +224,7 @@ export class SinkPool {
       maxUses,
       openedAt: 0,
       socket: undefined,
+      local: undefined,
       lifetimeTimer: undefined,
       isRetired: false,
     };
@@ -250,7 +255,8 @@ export class SinkPool {
       connection.requests = 0;
       connection.openedAt = Date.now();
       connection.isRetired = false;
-      this.#ledger.opened();
+      connection.local = localOf(connection.socket);
+      this.#ledger.opened(connection.local);
       if (maxLifetimeMs > 0) {
         connection.lifetimeTimer = setInterval(retireIfOld, maxLifetimeMs).unref();
       }
@@ -261,7 +267,7 @@ export class SinkPool {
     client.on('disconnect', (_origin, _targets, error) => {
       clearInterval(connection.lifetimeTimer);
       if (connection.isRetired && !this.#isShuttingDown) {
-        this.#ledger.closed('max_lifetime', connection.requests);
+        this.#ledger.closed('max_lifetime', connection.requests, connection.local);
         return;
       }
       const reason = classifyClose(
@@ -272,8 +278,12 @@ export class SinkPool {
         },
         error,
       );
-      this.#ledger.closed(reason, connection.requests);
+      this.#ledger.closed(reason, connection.requests, connection.local);
     });
     return client;
   }
+}
+
+function localOf(socket: Socket | undefined): string | undefined {
+  return socket?.localPort === undefined ? undefined : `${socket.localAddress}:${socket.localPort}`;
 }

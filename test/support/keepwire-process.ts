@@ -21,11 +21,21 @@ export function runCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI, ...args], options);
+}
+
+/** Runs any program to completion, collecting its output (e.g. an installed `keepwire`). */
+export function runProcess(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; cwd?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(command, args, {
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: options.timeoutMs ?? 60_000,
+      ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     });
     let stdout = '';
     let stderr = '';
@@ -64,29 +74,46 @@ export function makeDataDir(prefix = 'kw-test-'): string {
   return dir;
 }
 
+/** `keepwire serve` options putting every listener on a free port. */
+export const EPHEMERAL_LISTENERS = [
+  '--admin',
+  '127.0.0.1:0',
+  '--agents',
+  '127.0.0.1:0',
+  '--events',
+  '127.0.0.1:0',
+] as const;
+
 /** Starts `keepwire serve` on a free admin port and waits until it is ready. */
 export async function startServe(
-  options: { args?: string[]; env?: NodeJS.ProcessEnv; dataDir?: string } = {},
+  options: {
+    args?: string[];
+    env?: NodeJS.ProcessEnv;
+    dataDir?: string;
+    /** The keepwire to run: an installed command instead of the sources. */
+    command?: string;
+    /** Give the data dir as KEEPWIRE_DATA_DIR instead of --data-dir. */
+    dataDirInEnv?: boolean;
+  } = {},
 ): Promise<ServeProcess> {
   const dataDir = options.dataDir ?? makeDataDir();
   const child = spawn(
-    process.execPath,
+    options.command ?? process.execPath,
     // Every listener on port 0, so tests run side by side; options.args may override.
     [
-      CLI,
+      ...(options.command === undefined ? [CLI] : []),
       'serve',
-      '--data-dir',
-      dataDir,
-      '--admin',
-      '127.0.0.1:0',
-      '--agents',
-      '127.0.0.1:0',
-      '--events',
-      '127.0.0.1:0',
+      ...(options.dataDirInEnv ? [] : ['--data-dir', dataDir]),
+      ...EPHEMERAL_LISTENERS,
       ...(options.args ?? []),
     ],
     {
-      env: { ...process.env, KEEPWIRE_LOG__LEVEL: 'warn', ...options.env },
+      env: {
+        ...process.env,
+        KEEPWIRE_LOG__LEVEL: 'warn',
+        ...(options.dataDirInEnv ? { KEEPWIRE_DATA_DIR: dataDir } : {}),
+        ...options.env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -5,15 +5,10 @@
  */
 import { join } from 'node:path';
 import { Agent, type Dispatcher, request } from 'undici';
+import { defaultDataDir } from '../../config/data-dir.ts';
 import { UsageError } from '../../errors.ts';
 import { RemoteError, UnreachableError } from '../errors.ts';
-
-export interface ConnectionOptions {
-  socket?: string | undefined;
-  dataDir?: string | undefined;
-  server?: string | undefined;
-  token?: string | undefined;
-}
+import type { ConnectionOptions } from './connection-options.ts';
 
 export class ManagementClient {
   readonly #dispatcher: Dispatcher;
@@ -25,7 +20,7 @@ export class ManagementClient {
     if (options.server !== undefined) {
       if (options.token === undefined) {
         throw new UsageError(
-          '--server needs --token TOKEN (the admin token, in DATA_DIR/admin.token) or KEEPWIRE_TOKEN',
+          '--server needs --token TOKEN or KEEPWIRE_TOKEN (the admin token; DATA_DIR/admin.token was not readable)',
         );
       }
       let url: URL;
@@ -41,7 +36,8 @@ export class ManagementClient {
       this.#headers = { authorization: `Bearer ${options.token}` };
       this.where = url.origin;
     } else {
-      const socketPath = options.socket ?? join(options.dataDir ?? 'var', 'keepwire.sock');
+      const socketPath =
+        options.socket ?? join(options.dataDir ?? defaultDataDir(), 'keepwire.sock');
       this.#origin = 'http://localhost';
       this.#dispatcher = new Agent({ connect: { socketPath } });
       this.#headers = {};
@@ -80,32 +76,4 @@ export class ManagementClient {
   close(): Promise<void> {
     return this.#dispatcher.close();
   }
-}
-
-/** The shared connection options of `keepwire agents` and `keepwire commands`. */
-export const CONNECTION_OPTIONS = {
-  socket: { type: 'string' },
-  'data-dir': { type: 'string' },
-  server: { type: 'string' },
-  token: { type: 'string' },
-  json: { type: 'boolean' },
-} as const;
-
-export const CONNECTION_HELP = `Connection (the Unix socket by default):
-  --socket PATH       the server's Unix socket (default: DATA_DIR/keepwire.sock)
-  --data-dir DIR      find the socket in DIR (default: var)
-  --server URL        use the admin listener instead, e.g. http://127.0.0.1:8680
-  --token TOKEN       the admin token for --server (or KEEPWIRE_TOKEN)
-  --json              print JSON`;
-
-export function connectionFrom(
-  values: { socket?: string; 'data-dir'?: string; server?: string; token?: string },
-  env: NodeJS.ProcessEnv,
-): ConnectionOptions {
-  return {
-    socket: values.socket,
-    dataDir: values['data-dir'],
-    server: values.server,
-    token: values.token ?? env.KEEPWIRE_TOKEN,
-  };
 }

@@ -11,6 +11,7 @@
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
+import type { Logger } from '../../telemetry/index.ts';
 import { type Command, type DeliveryTarget, targetKey, toDelivery } from '../command.ts';
 import type { ControlMetrics } from '../control-metrics.ts';
 import type { CommandNotifier } from '../notifier.ts';
@@ -40,6 +41,7 @@ export class Delivery {
   readonly #now: () => number;
   readonly #limits: DeliveryLimits;
   readonly logError: (error: unknown, what: string) => void;
+  readonly #logger: Logger | undefined;
 
   constructor(deps: {
     store: Store;
@@ -49,6 +51,8 @@ export class Delivery {
     now: () => number;
     limits: DeliveryLimits;
     logError: (error: unknown, what: string) => void;
+    /** Debug lines for each command sent or given back to pending. */
+    logger?: Logger;
   }) {
     this.#store = deps.store;
     this.#notifier = deps.notifier;
@@ -57,6 +61,7 @@ export class Delivery {
     this.#now = deps.now;
     this.#limits = deps.limits;
     this.logError = deps.logError;
+    this.#logger = deps.logger;
   }
 
   newClaimToken(): string {
@@ -113,6 +118,7 @@ export class Delivery {
         (count) => {
           if (count === 0) return;
           this.#metrics.transitions.inc({ status: 'sent' }, count);
+          this.#logTransitions(batch, 'sent');
           for (const command of batch.commands) {
             this.#metrics.deliverySeconds.observe((now - Date.parse(command.createdAt)) / 1000);
           }
@@ -131,8 +137,24 @@ export class Delivery {
         batch.claimToken,
       )
       .then(
-        () => this.#notifier.publish([targetKey(batch.target)]),
+        () => {
+          this.#logTransitions(batch, 'pending');
+          this.#notifier.publish([targetKey(batch.target)]);
+        },
         (error) => this.logError(error, 'returning commands to pending'),
       );
+  }
+
+  #logTransitions(batch: Batch, status: 'sent' | 'pending'): void {
+    if (!this.#logger?.isLevelEnabled('debug')) return;
+    const target = targetKey(batch.target);
+    for (const command of batch.commands) {
+      this.#logger.debug(
+        { command: command.id, target, action: command.action.name, status },
+        status === 'sent'
+          ? 'command transition'
+          : 'command transition (write failed, back to pending)',
+      );
+    }
   }
 }

@@ -182,7 +182,7 @@ export class SinkDriver {
         this.#metrics.inFlight.dec();
       }
       if (isDone) {
-        await this.#finish(batch, startedAt);
+        await this.#finish(batch, startedAt, attempt + 1);
         return;
       }
       if (this.#stopping.signal.aborted) return;
@@ -194,6 +194,10 @@ export class SinkDriver {
         retry.initialBackoffMs * 2 ** Math.min(attempt, 30),
       );
       const delayMs = Math.max(this.#random() * ceiling, retryAfterMs ?? 0);
+      logger.debug(
+        { attempt: attempt + 2, events: pending.length, delayMs: Math.round(delayMs) },
+        'batch to be sent again',
+      );
       try {
         await sleep(delayMs, undefined, { signal: this.#stopping.signal });
       } catch {
@@ -285,8 +289,9 @@ export class SinkDriver {
    * acknowledgement is not a failed send: the batch is not sent again now
    * (it may be after a restart, as any batch in flight at a crash).
    */
-  async #finish(batch: ReadBatch, startedAt: number): Promise<void> {
-    this.#metrics.batchSeconds.observe((performance.now() - startedAt) / 1000);
+  async #finish(batch: ReadBatch, startedAt: number, attempts: number): Promise<void> {
+    const seconds = (performance.now() - startedAt) / 1000;
+    this.#metrics.batchSeconds.observe(seconds);
     try {
       await this.#options.buffer.ack(batch);
     } catch (error) {
@@ -295,7 +300,17 @@ export class SinkDriver {
         { err: error, events: batch.records.length },
         'acknowledging a delivered batch failed; it is not sent again now, but may be after a restart',
       );
+      return;
     }
+    this.#options.logger.debug(
+      {
+        events: batch.records.length,
+        bytes: batch.bytes,
+        attempts,
+        ms: Math.round(seconds * 1000),
+      },
+      'batch sent',
+    );
   }
 }
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { type PoolFactory, SinkPool } from '../../net/index.ts';
-import type { Registry } from '../../telemetry/index.ts';
+import type { Logger, Registry } from '../../telemetry/index.ts';
 import type { PoolConfig, TimeoutsConfig, TlsConfig } from './connection-schema.ts';
 
 export interface PooledConnectionSettings {
@@ -23,6 +23,7 @@ export function createSinkPool(
     readonly concurrency: number;
     readonly registry: Registry;
     readonly poolFactory?: PoolFactory;
+    readonly logger?: Logger;
   },
 ): SinkPool {
   const { timeouts, pool } = settings;
@@ -41,6 +42,7 @@ export function createSinkPool(
       keepAliveProbeMs: pool.keepAliveProbeMs,
       tls: url.protocol === 'https:' ? tlsOptions(settings.tls) : undefined,
       registry: deps.registry,
+      logger: deps.logger,
     },
     deps.poolFactory,
   );

@@ -4,7 +4,7 @@
  * sink's concurrency in connections), its paths, its health and metrics.
  */
 import type { PoolFactory, SinkPool } from '../../../net/index.ts';
-import type { Registry } from '../../../telemetry/index.ts';
+import type { Logger, Registry } from '../../../telemetry/index.ts';
 import { createSinkPool } from '../pooled-connection.ts';
 import type { ClusterInfo } from './cluster-info.ts';
 import type { OpensearchSinkConfig } from './config.ts';
@@ -35,6 +35,7 @@ export class Endpoint {
       readonly concurrency: number;
       readonly registry: Registry;
       readonly poolFactory?: PoolFactory;
+      readonly logger?: Logger;
     },
   ) {
     const parsed = new URL(url);

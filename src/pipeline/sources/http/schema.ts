@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { listenSchema } from '../../../config/listen.ts';
 
 /**
- * The http source. DESIGN.md places event intake on the agents listener
- * (8681); for now it has its own listener, so intake can run (and be sized,
- * limited and stopped) without the command plane and its agent tokens.
+ * The http source. Event intake could share the agents listener (8681);
+ * it has its own listener, so intake can run (and be sized, limited and
+ * stopped) without the command plane and its agent tokens.
  */
 export const httpSourceSchema = z.strictObject({
   type: z.literal('http'),
