@@ -160,3 +160,23 @@ test('garbage before the ack cursor costs nothing: the scan goes on from the cur
   ]);
   await second.close();
 });
+
+test('a stale cursor never applies to a new segment that reuses its id', async () => {
+  const opts = options();
+  const first = await DiskBuffer.open(opts);
+  await first.append(texts(4));
+  await first.ack(await first.read({ ...all, maxEvents: 2 }, never));
+  await first.close();
+  for (const path of segments(opts.dir)) truncateSync(path, 0); // the whole segment gone
+  const second = await DiskBuffer.open(opts); // its new segment takes id 0 again
+  await second.append(texts(3, 'new'));
+  await second.close();
+  const { buffer: third } = await reopen(opts);
+  assert.equal(third.pendingEvents, 3);
+  assert.deepEqual((await third.read(all, never)).records.map(String), [
+    'new0000',
+    'new0001',
+    'new0002',
+  ]);
+  await third.close();
+});
