@@ -93,6 +93,20 @@ export class ShipBufferFullError extends KeepwireError {
 }
 
 /**
+ * A disk buffer could not make an append durable (a failed write or
+ * fdatasync, a full disk): nothing of the append was accepted. The buffer
+ * refuses appends for `retryAfterMs`, then tries again; sources answer 503
+ * with `Retry-After` (waiting sources wait it out), as for a full buffer.
+ */
+export class ShipBufferWriteError extends KeepwireError {
+  readonly retryAfterMs: number;
+  constructor(message: string, retryAfterMs: number, options: { cause?: unknown } = {}) {
+    super('SHIP_BUFFER_WRITE_FAILED', message, { status: 503, retryable: true, ...options });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
  * An append larger than the buffer can ever hold (its frames above a disk
  * buffer's `maxSizeBytes`, or more events than a memory buffer's
  * `maxEvents`) under `whenFull: block`: retrying cannot help, so the http

@@ -11,6 +11,8 @@ export class PipelineMetrics {
   readonly receivedBytes: Counter<'source'>;
   readonly rejected: Counter<'source' | 'reason'>;
   readonly dropped: Counter<'sink' | 'reason'>;
+  readonly lostBytes: Counter<'sink'>;
+  readonly writeErrors: Counter<'sink'>;
   readonly #buffers = new Map<string, EventBuffer>();
 
   /** Where these metrics live; the sources' listeners register theirs there too. */
@@ -40,6 +42,18 @@ export class PipelineMetrics {
       name: 'keepwire_pipeline_events_dropped_total',
       help: 'Events a buffer dropped: full (oldest/newest) or corrupt on disk',
       labelNames: ['sink', 'reason'],
+      registers: [registry],
+    });
+    this.lostBytes = new Counter({
+      name: 'keepwire_pipeline_buffer_lost_bytes_total',
+      help: 'Bytes of damaged disk-buffer regions whose event count cannot be known (discarded at start-up)',
+      labelNames: ['sink'],
+      registers: [registry],
+    });
+    this.writeErrors = new Counter({
+      name: 'keepwire_pipeline_buffer_write_errors_total',
+      help: 'Times a disk buffer went from healthy to failing (a failed write or fdatasync)',
+      labelNames: ['sink'],
       registers: [registry],
     });
     const buffers = this.#buffers;

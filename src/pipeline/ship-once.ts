@@ -97,6 +97,11 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
     fsync: sink.buffer.type === 'disk' ? sink.buffer.fsync : 1000,
     whenFull: 'block',
     retryAfterMs: 50,
+    onDamage: (region) =>
+      options.logger.error(
+        { ...region },
+        'disk buffer damage found at start-up; its events are lost',
+      ),
   });
   const deadLetterPath = join(dataDir, 'dead-letter', 'ship.ndjson');
   const deadLetteredBefore = countLines(deadLetterPath);

@@ -36,7 +36,7 @@ export function createShipPlane(context: PlaneContext): Plane {
 
   async function start(): Promise<void> {
     for (const [name, sinkConfig] of Object.entries(pipeline.sinks)) {
-      const buffer = await createBuffer(name, sinkConfig.buffer, config.dataDir, metrics);
+      const buffer = await createBuffer(name, sinkConfig.buffer, config.dataDir, metrics, log);
       const service = createSinkService(name, sinkConfig, {
         dataDir: config.dataDir,
         registry,

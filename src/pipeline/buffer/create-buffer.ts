@@ -1,8 +1,9 @@
 import { join } from 'node:path';
+import type { Logger } from '../../telemetry/index.ts';
 import type { PipelineMetrics } from '../pipeline-metrics.ts';
 import type { EventBuffer } from './buffer.ts';
 import type { BufferConfig } from './buffer-schema.ts';
-import { DiskBuffer } from './disk/disk-buffer.ts';
+import { type DamagedRegion, DiskBuffer } from './disk/disk-buffer.ts';
 import { MemoryBuffer } from './memory.ts';
 
 /** The buffer of sink `sink`: disk ones live in DATA_DIR/buffers/SINK/. */
@@ -11,8 +12,13 @@ export async function createBuffer(
   config: BufferConfig,
   dataDir: string,
   metrics: PipelineMetrics,
+  logger: Logger,
 ): Promise<EventBuffer> {
   const onDrop = (count: number, reason: string) => metrics.dropped.inc({ sink, reason }, count);
+  const onDamage = (region: DamagedRegion) => {
+    if (region.events === undefined) metrics.lostBytes.inc({ sink }, region.bytes);
+    logger.error({ sink, ...region }, 'disk buffer damage found at start-up; its events are lost');
+  };
   const buffer =
     config.type === 'disk'
       ? await DiskBuffer.open({
@@ -22,6 +28,15 @@ export async function createBuffer(
           whenFull: config.whenFull,
           retryAfterMs: config.retryAfterMs,
           onDrop,
+          onDamage,
+          onWriteError: (error) => {
+            metrics.writeErrors.inc({ sink });
+            logger.error(
+              { sink, err: error },
+              'disk buffer cannot write; appends are refused (503 + Retry-After) until a write succeeds',
+            );
+          },
+          onWriteRecovered: () => logger.warn({ sink }, 'disk buffer writes again'),
         })
       : new MemoryBuffer({
           maxEvents: config.maxEvents,

@@ -16,6 +16,10 @@
  *   acknowledged and the pipeline moves on.
  * - A dead-letter file that cannot be written keeps its items to send: they
  *   are refused again and written again, never dropped.
+ * - The send, the dead-letter write and the acknowledgement fail apart:
+ *   only a failed send is retried; a dead-letter write that fails keeps its
+ *   items to send; a failed acknowledgement is counted and logged, never a
+ *   reason to send a delivered batch again.
  * - stop(): stop reading, give in-flight sends `stopTimeoutMs` to finish
  *   (no new retries start), abort what is left (those batches stay in the
  *   buffer, unacknowledged, and go out whole on the next start), close the
@@ -141,6 +145,9 @@ export class SinkDriver {
     let pending = batch.records;
     for (let attempt = 0; ; attempt += 1) {
       let retryAfterMs: number | undefined;
+      // Only the send is retried: the acknowledgement of a batch that went
+      // out happens after this try, so a failed one never resends it.
+      let isDone = false;
       this.#metrics.inFlight.inc();
       try {
         const result = await service.send(pending, this.#sending.signal);
@@ -149,24 +156,20 @@ export class SinkDriver {
           pending === batch.records ? batch.bytes : -1,
           result,
         );
-        if (left.length === 0) {
-          await this.#finish(batch, startedAt, attempt + 1);
-          return;
+        isDone = left.length === 0;
+        if (!isDone) {
+          if (attempt === 0 || left.length !== pending.length)
+            logger.debug(
+              { attempt: attempt + 1, sent: pending.length, retrying: left.length },
+              'some items of the batch will be sent again',
+            );
+          pending = left;
+          retryAfterMs = result.retryAfterMs;
         }
-        if (attempt === 0 || left.length !== pending.length)
-          logger.debug(
-            { attempt: attempt + 1, sent: pending.length, retrying: left.length },
-            'some items of the batch will be sent again',
-          );
-        pending = left;
-        retryAfterMs = result.retryAfterMs;
       } catch (error) {
         if (this.#sending.signal.aborted) return;
         if (error instanceof SinkRejectedError) {
-          if (await this.#deadLetterAll(pending, error)) {
-            await this.#finish(batch, startedAt, attempt + 1);
-            return;
-          }
+          isDone = await this.#deadLetterAll(pending, error);
         } else {
           retryAfterMs = retryAfterOf(error);
           const log = attempt === 0 ? logger.warn.bind(logger) : logger.debug.bind(logger);
@@ -177,6 +180,10 @@ export class SinkDriver {
         }
       } finally {
         this.#metrics.inFlight.dec();
+      }
+      if (isDone) {
+        await this.#finish(batch, startedAt, attempt + 1);
+        return;
       }
       if (this.#stopping.signal.aborted) return;
       this.#metrics.retries.inc();
@@ -277,10 +284,24 @@ export class SinkDriver {
     }
   }
 
+  /**
+   * Acknowledges a batch that was delivered or dead-lettered. A failed
+   * acknowledgement is not a failed send: the batch is not sent again now
+   * (it may be after a restart, as any batch in flight at a crash).
+   */
   async #finish(batch: ReadBatch, startedAt: number, attempts: number): Promise<void> {
-    await this.#options.buffer.ack(batch);
     const seconds = (performance.now() - startedAt) / 1000;
     this.#metrics.batchSeconds.observe(seconds);
+    try {
+      await this.#options.buffer.ack(batch);
+    } catch (error) {
+      this.#metrics.ackErrors.inc();
+      this.#options.logger.error(
+        { err: error, events: batch.records.length },
+        'acknowledging a delivered batch failed; it is not sent again now, but may be after a restart',
+      );
+      return;
+    }
     this.#options.logger.debug(
       {
         events: batch.records.length,

@@ -2,7 +2,7 @@
  * Per-sink delivery metrics, labelled by sink: events and bytes delivered
  * (and of those, how many the peer already had), sends retried and events
  * sent again, events dead-lettered, batch latency (first send to delivery,
- * retries included) and requests in flight.
+ * retries included), requests in flight and failed acknowledgements.
  */
 import type { Counter, Gauge, Histogram, Registry } from '../../telemetry/index.ts';
 import {
@@ -20,6 +20,7 @@ export class SinkMetrics {
   readonly deadLettered: Counter.Internal;
   readonly batchSeconds: Histogram.Internal<string>;
   readonly inFlight: Gauge.Internal<string>;
+  readonly ackErrors: Counter.Internal;
 
   constructor(sink: string, registry: Registry) {
     const labels = ['sink'] as const;
@@ -62,6 +63,11 @@ export class SinkMetrics {
     this.inFlight = registeredGauge(registry, {
       name: 'keepwire_sink_requests_in_flight',
       help: 'Batch sends under way.',
+      labelNames: labels,
+    }).labels({ sink });
+    this.ackErrors = registeredCounter(registry, {
+      name: 'keepwire_sink_ack_errors_total',
+      help: 'Delivered batches whose acknowledgement to the buffer failed (not sent again; repeated after a restart).',
       labelNames: labels,
     }).labels({ sink });
   }

@@ -1,13 +1,13 @@
 /**
  * Appends for sources that can wait (unix, file, standard input): a full
- * buffer (`whenFull: block`) is waited out for its Retry-After instead of
- * refusing, and an append holding more than the buffer can ever take is
- * split in halves (records, or frames at a frame boundary) until the pieces
+ * buffer (`whenFull: block`) or one that cannot write (a full disk) is
+ * waited out for its Retry-After instead of refusing, and an append
+ * holding more than the buffer can ever take is split in halves (records, or frames at a frame boundary) until the pieces
  * fit. Rejects only on other errors, or with the signal's reason.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FRAME_HEADER_BYTES, leadingFrames } from '../buffer/disk/record-frame.ts';
-import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
+import { ShipAppendTooLargeError, ShipBufferFullError, ShipBufferWriteError } from '../errors.ts';
 import type { PipelineMetrics } from '../pipeline-metrics.ts';
 import type { AppendRecords } from './source.ts';
 
@@ -33,7 +33,8 @@ async function appendWaitingBy<T>(
         for (const half of halves) await appendWaitingBy(append, half, split, signal, onFull);
         return;
       }
-      if (!(error instanceof ShipBufferFullError)) throw error;
+      if (!(error instanceof ShipBufferFullError || error instanceof ShipBufferWriteError))
+        throw error;
       onFull?.();
       await sleep(error.retryAfterMs, undefined, { signal });
     }

@@ -1,27 +1,26 @@
 /**
  * Model test: the disk buffer against a plain in-memory queue under random
  * operations (append, read, out-of-order ack, close + reopen, a torn tail
- * made by truncating the newest segment at a random byte). Seeded: a failure
- * prints its seed and step, and KW_MODEL_SEED=N replays it.
+ * made by truncating the newest segment at a random byte, records corrupted
+ * on disk), with its file I/O failing at random through the filesystem seam
+ * (failed writes, failed fdatasyncs, short writes, ENOSPC, segments that
+ * cannot be created). It proves the buffer's promises: an append that
+ * resolved is never lost (every one comes out, in order), an append that
+ * failed was refused with SHIP_BUFFER_WRITE_FAILED and is never handed out,
+ * every record damaged on disk is counted, and nothing throws out of open
+ * (no crash loop). Seeded: a failure prints its seed and step, and
+ * KW_MODEL_SEED=N replays it.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { type Fault, FaultyFilesystem } from '../../../../test/support/faulty-filesystem.ts';
 import { makeDataDir } from '../../../../test/support/keepwire-process.ts';
+import { seededRandom } from '../../../../test/support/seeded-random.ts';
+import { ShipBufferWriteError } from '../../errors.ts';
 import type { ReadBatch } from '../buffer.ts';
-import { DiskBuffer } from './disk-buffer.ts';
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { DiskBuffer, type DiskBufferOptions } from './disk-buffer.ts';
 
 interface Outstanding {
   readonly batch: ReadBatch;
@@ -29,19 +28,42 @@ interface Outstanding {
   readonly indexes: number[];
 }
 
+const FAULTS: readonly [number, Fault][] = [
+  [0.03, 'EIO'],
+  [0.03, 'ENOSPC'],
+  [0.05, 'short'],
+];
+
 async function runModel(seed: number, steps: number): Promise<void> {
-  const random = mulberry32(seed);
+  const random = seededRandom(seed);
   const int = (n: number) => Math.floor(random() * n);
-  const dir = join(makeDataDir('kw-model-'), 'buffer');
-  const options = {
-    dir,
+  const filesystem = new FaultyFilesystem((operation) => {
+    const draw = random();
+    let limit = 0;
+    for (const [chance, fault] of FAULTS) {
+      limit += chance;
+      if (draw < limit) return operation === 'write' || fault !== 'short' ? fault : undefined;
+    }
+    return undefined;
+  });
+  let corruptCounted = 0;
+  let step = 0;
+  const options: DiskBufferOptions = {
+    dir: join(makeDataDir('kw-model-'), 'buffer'),
     maxSizeBytes: 1 << 30,
-    fsync: 'never' as const,
-    whenFull: 'block' as const,
+    fsync: 'always',
+    whenFull: 'block',
     segmentMaxBytes: 2048,
+    retryAfterMs: 3, // the two steps after a failure are refused
+    now: () => step, // one millisecond per step: refusals do not depend on the machine's speed
+    filesystem,
+    onDrop: (count, reason) => {
+      assert.equal(reason, 'corrupt');
+      corruptCounted += count;
+    },
   };
   let buffer = await DiskBuffer.open(options);
-  // The model: every record ever accepted, in order; `acked[i]` per record;
+  // The model: every record accepted, in order; `acked[i]` per record;
   // `nextUnread` the index the next read must start at.
   const model: string[] = [];
   let acked: boolean[] = [];
@@ -49,16 +71,22 @@ async function runModel(seed: number, steps: number): Promise<void> {
   let nextUnread = 0;
   let outstanding: Outstanding[] = [];
   let serial = 0;
+  let refused = 0;
   const never = new AbortController().signal;
 
-  for (let step = 0; step < steps; step++) {
+  for (; step < steps; step++) {
     const context = `seed ${seed} step ${step}`;
     const choice = random();
     if (choice < 0.4) {
       const count = 1 + int(5);
       const records = Array.from({ length: count }, () => `r${serial++}:${'x'.repeat(int(120))}`);
-      await buffer.append(records.map((text) => Buffer.from(text)));
-      model.push(...records);
+      try {
+        await buffer.append(records.map((text) => Buffer.from(text)));
+        model.push(...records);
+      } catch (error) {
+        assert.ok(error instanceof ShipBufferWriteError, `${context}: ${error}`);
+        refused += 1;
+      }
     } else if (choice < 0.7) {
       if (nextUnread === model.length) continue;
       const limits = { maxEvents: 1 + int(8), maxBytes: 50 + int(400), lingerMs: 0 };
@@ -77,14 +105,29 @@ async function runModel(seed: number, steps: number): Promise<void> {
       while (acked[firstUnacked]) firstUnacked += 1;
     } else {
       await buffer.close();
-      let lost = 0;
-      if (random() < 0.4) lost = tearNewestSegment(dir, int, model.length - firstUnacked);
-      if (lost > 0) model.length -= lost;
+      const damage = random();
+      if (damage < 0.3) {
+        const lost = tearNewestSegment(options.dir, int, model.length - firstUnacked);
+        if (lost > 0) model.length -= lost;
+      } else if (damage < 0.6) {
+        const before = corruptCounted;
+        const gone = corruptRecords(options.dir, int, new Set(model.slice(firstUnacked)));
+        for (let i = model.length - 1; i >= firstUnacked; i--)
+          if (gone.has(model[i]!)) model.splice(i, 1);
+        buffer = await DiskBuffer.open(options);
+        assert.equal(
+          corruptCounted - before,
+          gone.size,
+          `${context}: every corrupt record counted`,
+        );
+      }
       // After a restart everything past the durable cursor comes again, in order.
       acked = acked.slice(0, firstUnacked);
       outstanding = [];
       nextUnread = firstUnacked;
-      buffer = await DiskBuffer.open(options);
+      if (damage >= 0.3 && damage < 0.6) {
+        // opened above, to compare the count
+      } else buffer = await DiskBuffer.open(options);
       assert.equal(buffer.pendingEvents, model.length - firstUnacked, context);
     }
     let ackedAhead = 0;
@@ -105,10 +148,23 @@ async function runModel(seed: number, steps: number): Promise<void> {
   for (const { batch } of outstanding) await buffer.ack(batch);
   assert.equal(buffer.pendingEvents, 0);
   await buffer.close();
+  const { injected } = filesystem;
   assert.ok(
-    readdirSync(dir).filter((name) => name.endsWith('.seg')).length <= 2,
+    refused > 0 && injected.write + injected.datasync > 0 && injected.short > 0,
+    `seed ${seed}: faults were injected`,
+  );
+  assert.ok(
+    readdirSync(options.dir).filter((name) => name.endsWith('.seg')).length <= 2,
     `seed ${seed}: acked segments deleted`,
   );
+}
+
+function segmentPaths(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.seg'))
+    .sort()
+    .map((name) => join(dir, name))
+    .filter((path) => statSync(path).size > 0);
 }
 
 /**
@@ -118,12 +174,7 @@ async function runModel(seed: number, steps: number): Promise<void> {
  * longer end inside the file.
  */
 function tearNewestSegment(dir: string, int: (n: number) => number, unacked: number): number {
-  const newest = readdirSync(dir)
-    .filter((name) => name.endsWith('.seg'))
-    .sort()
-    .map((name) => join(dir, name))
-    .filter((path) => statSync(path).size > 0)
-    .at(-1);
+  const newest = segmentPaths(dir).at(-1);
   if (!newest) return 0;
   const bytes = readFileSync(newest);
   const kept = bytes.length - 1 - int(bytes.length);
@@ -135,10 +186,35 @@ function tearNewestSegment(dir: string, int: (n: number) => number, unacked: num
   return Math.min(unacked, lost);
 }
 
+/**
+ * Flips a payload byte of a few unacknowledged records (each picked with
+ * chance 1/8) in every segment; returns the records damaged.
+ */
+function corruptRecords(
+  dir: string,
+  int: (n: number) => number,
+  unacked: Set<string>,
+): Set<string> {
+  const gone = new Set<string>();
+  for (const path of segmentPaths(dir)) {
+    const bytes = readFileSync(path);
+    for (let at = 0; at + 8 <= bytes.length; at += 8 + bytes.readUInt32LE(at)) {
+      const length = bytes.readUInt32LE(at);
+      const text = bytes.toString('utf8', at + 8, at + 8 + length);
+      if (!unacked.has(text) || int(8) !== 0) continue;
+      const byte = at + 8 + int(length);
+      bytes.writeUInt8(bytes.readUInt8(byte) ^ 0x20, byte);
+      gone.add(text);
+    }
+    writeFileSync(path, bytes);
+  }
+  return gone;
+}
+
 const SEEDS = process.env.KW_MODEL_SEED ? [Number(process.env.KW_MODEL_SEED)] : [1, 2, 3, 42, 1337];
 
 for (const seed of SEEDS) {
-  test(`disk buffer behaves like a queue under random operations (seed ${seed})`, async () => {
-    await runModel(seed, 600);
+  test(`disk buffer behaves like a queue under random operations and I/O faults (seed ${seed})`, async () => {
+    await runModel(seed, 800);
   });
 }

@@ -1,12 +1,10 @@
 /**
  * The durable disk buffer of one sink, in DATA_DIR/buffers/SINK/.
  *
- * Format (docs/formats/disk-buffer.md has the long version):
- *   NNNNNNNNNNNNNNNNNNNN.seg  segments, ids rising, append-only. Each holds
- *                             frames `u32le length | u32le crc32c | payload`.
- *   ledger                    the ack cursor (segment id, offset): two
- *                             32-byte slots with a sequence and a CRC32C
- *                             each, written alternately in place.
+ * Format (docs/formats/disk-buffer.md has the long version): segments
+ * NNNNNNNNNNNNNNNNNNNN.seg, ids rising, append-only, of frames
+ * `u32le length | u32le crc32c | payload` (record-frame.ts); `ledger`, the
+ * ack cursor (segment id, offset) in two alternating slots (ledger.ts).
  *
  * Invariants:
  * - Only the newest segment is written; a process writes a fresh segment
@@ -14,10 +12,13 @@
  *   to a new one when the next append would pass `segmentMaxBytes`.
  * - One append call is one write of all its frames; it resolves after the
  *   write and, with `fsync: always`, after fdatasync (group commit: appends
- *   that arrive while a write is in flight share the next write and sync).
- *   With an interval, a timer fdatasyncs; with `never`, the OS decides. A
- *   segment rolled away from is synced before the next write with `always`,
- *   beside the next writes with an interval; close() waits for it.
+ *   arriving during a write share the next one). With an interval, a timer
+ *   fdatasyncs; with `never`, the OS decides. Rolling and syncing segments,
+ *   through the filesystem seam, is segment-writer.ts.
+ * - A durability error is never swallowed: a failed write or fdatasync
+ *   rejects the appends it carried (ShipBufferWriteError; nothing not
+ *   durable is acknowledged) and appends are refused for `retryAfterMs`
+ *   (write-failure.ts); a failed background sync is reported likewise.
  * - The reader never reads past what a completed write put in the file.
  * - The ledger's cursor only moves past a contiguous run of acknowledged
  *   batches; every record after it is handed out again after a restart
@@ -27,19 +28,20 @@
  *   thread, in order; close() waits for the deletions; a segment left
  *   behind by a crash is deleted by recovery).
  * - `maxSizeBytes` bounds the frame bytes of unacknowledged records (the
- *   files hold at most one segment more); when an append
- *   would pass it: `block` rejects (ShipBufferFullError), `dropNewest`
+ *   files hold at most one segment more); when an append would pass it:
+ *   `block` waits for room (first come first served, room-waiters.ts) up to
+ *   `retryAfterMs`, then rejects (ShipBufferFullError), `dropNewest`
  *   drops the append, `dropOldest` skips unread records (space comes back
  *   when their segment is deleted). Every dropped record is counted.
  * Recovery rules are in recovery.ts.
  */
 import { mkdirSync } from 'node:fs';
-import { type FileHandle, open, rm } from 'node:fs/promises';
-import { ShipAppendTooLargeError, ShipBufferFullError } from '../../errors.ts';
+import { ShipBufferWriteError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
-import { type Cursor, Ledger, syncDirectory } from './ledger.ts';
-import type { DiskBufferOptions } from './options.ts';
+import { nodeFilesystem } from './filesystem.ts';
+import { type Cursor, Ledger } from './ledger.ts';
+import { type DiskBufferOptions, reportDamage } from './options.ts';
 import {
   encodeRecords,
   FRAME_HEADER_BYTES,
@@ -48,10 +50,14 @@ import {
   MAX_RECORD_BYTES,
   wholeFrames,
 } from './record-frame.ts';
-import { recover, type SegmentState, segmentPath } from './recovery.ts';
+import { recover, type SegmentState } from './recovery.ts';
+import { appendTooLarge, bufferFull, RoomWaiters } from './room-waiters.ts';
 import { SegmentReader } from './segment-reader.ts';
+import { cursorPastFinished, SegmentWriter } from './segment-writer.ts';
+import { WriteFailure } from './write-failure.ts';
 
 export type { DiskBufferOptions, DropReason, FsyncPolicy, WhenFull } from './options.ts';
+export type { DamagedRegion } from './recovery.ts';
 
 interface Pending {
   readonly frames: Buffer;
@@ -68,29 +74,26 @@ interface InFlight {
 
 export class DiskBuffer implements EventBuffer {
   readonly #options: DiskBufferOptions;
-  readonly #segmentMaxBytes: number;
   readonly #ledger: Ledger;
+  readonly #writer: SegmentWriter;
+  readonly #room = new RoomWaiters();
+  readonly #failure: WriteFailure;
+  readonly #retryAfterMs: number;
+  readonly #nextId = () => this.#nextSegmentId();
   readonly #segments: SegmentState[];
   readonly #reader: SegmentReader;
   readonly #waiter = new ReadWaiter();
   readonly #inFlight: InFlight[] = [];
   readonly #batches = new WeakMap<ReadBatch, InFlight>();
   #cursor: Cursor;
-  #handle: FileHandle | undefined;
   #queue: Pending[] = [];
   #isWriting = false;
-  #isDirty = false;
   #usedBytes = 0;
   #pendingEvents: number;
   #pendingBytes: number;
   #unreadEvents: number;
   #unreadBytes: number;
-  #syncTimer: NodeJS.Timeout | undefined;
   #isClosed = false;
-  /** Deletions of passed segments, chained in order. */
-  #removing: Promise<void> = Promise.resolve();
-  /** Syncs and closes of segments rolled away from. */
-  #closingSegments: Promise<void> = Promise.resolve();
   #drainWaiters: (() => void)[] = [];
 
   /** Opens (and recovers) the buffer in `options.dir`. */
@@ -99,15 +102,19 @@ export class DiskBuffer implements EventBuffer {
     const buffer = new DiskBuffer(options);
     const first = buffer.#nextSegmentId();
     buffer.#reader.trustedFrom = first;
-    await buffer.#openSegment(first);
+    // A full disk does not stop the start: appends are refused (failed state) until it has room.
+    const failed = (error: Error) => buffer.#failure.fail(error);
+    await Promise.resolve(buffer.#cursor)
+      .then((cursor) => buffer.#ledger.reserve(cursor, options.fsync === 'always'))
+      .catch(failed);
+    await buffer.#writer.open(first).catch(failed);
     return buffer;
   }
 
   private constructor(options: DiskBufferOptions) {
     this.#options = options;
-    this.#segmentMaxBytes =
-      options.segmentMaxBytes ??
-      Math.min(8 << 20, Math.max(4 << 10, Math.floor(options.maxSizeBytes / 8)));
+    this.#retryAfterMs = options.retryAfterMs ?? 1000;
+    this.#failure = new WriteFailure({ ...options, retryAfterMs: this.#retryAfterMs });
     this.#ledger = new Ledger(options.dir);
     const state = recover(options.dir, this.#ledger.read(), MAX_RECORD_BYTES);
     this.#segments = state.segments;
@@ -115,7 +122,7 @@ export class DiskBuffer implements EventBuffer {
     this.#pendingEvents = this.#unreadEvents = state.pendingEvents;
     this.#pendingBytes = this.#unreadBytes = state.pendingBytes;
     this.#usedBytes = state.pendingBytes + FRAME_HEADER_BYTES * state.pendingEvents;
-    if (state.corrupt > 0) options.onDrop?.(state.corrupt, 'corrupt');
+    reportDamage(state.damage, options);
     // The tail cache: up to a quarter of maxSizeBytes, at most 32 MiB.
     this.#reader = new SegmentReader(
       options.dir,
@@ -123,10 +130,16 @@ export class DiskBuffer implements EventBuffer {
       state.cursor,
       Math.min(32 << 20, Math.floor(options.maxSizeBytes / 4)),
     );
-    if (typeof options.fsync === 'number') {
-      this.#syncTimer = setInterval(() => this.#syncNow(), options.fsync);
-      this.#syncTimer.unref();
-    }
+    this.#writer = new SegmentWriter({
+      dir: options.dir,
+      fsync: options.fsync,
+      segmentMaxBytes:
+        options.segmentMaxBytes ??
+        Math.min(8 << 20, Math.max(4 << 10, Math.floor(options.maxSizeBytes / 8))),
+      filesystem: options.filesystem ?? nodeFilesystem,
+      segments: this.#segments,
+      onSyncError: (error) => this.#failure.fail(error),
+    });
   }
 
   get pendingEvents(): number {
@@ -143,11 +156,7 @@ export class DiskBuffer implements EventBuffer {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
-  /**
-   * Frame bytes of unacknowledged records (and appends being written): what
-   * `maxSizeBytes` bounds. The files also hold acknowledged records of the
-   * segment being written until it rolls (at most one segment more).
-   */
+  /** Frame bytes of unacknowledged records (and appends being written): what `maxSizeBytes` bounds. */
   get usedBytes(): number {
     return this.#usedBytes;
   }
@@ -180,39 +189,54 @@ export class DiskBuffer implements EventBuffer {
 
   /** Throws (to the caller's rejection) when `whenFull` refuses the append. */
   #appendEncoded(frames: Buffer, run: Omit<FrameRun, 'payloadBytes'>): Promise<void> {
+    if (this.#failure.isSet) {
+      const refusal = this.#failure.refusal();
+      if (refusal) return Promise.reject(refusal);
+    }
     let accepted: FrameRun = { ...run, payloadBytes: run.bytes - FRAME_HEADER_BYTES * run.events };
-    if (this.#usedBytes + frames.length > this.#options.maxSizeBytes) {
+    if (this.#usedBytes + frames.length > this.#options.maxSizeBytes || this.#room.hasWaiters) {
+      if (this.#options.whenFull === 'block') return this.#waitForRoom(frames, accepted);
       accepted = this.#makeRoom(frames, accepted);
       if (accepted.events === 0) return Promise.resolve();
     }
-    this.#usedBytes += accepted.bytes;
+    return this.#enqueue(
+      accepted.bytes === frames.length ? frames : frames.subarray(0, accepted.bytes),
+      accepted,
+    );
+  }
+
+  #enqueue(frames: Buffer, run: FrameRun): Promise<void> {
+    this.#usedBytes += run.bytes;
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({
-        frames: accepted.bytes === frames.length ? frames : frames.subarray(0, accepted.bytes),
-        events: accepted.events,
-        bytes: accepted.payloadBytes,
-        resolve,
-        reject,
-      });
+      this.#queue.push({ frames, events: run.events, bytes: run.payloadBytes, resolve, reject });
       if (!this.#isWriting) void this.#writeQueued();
     });
   }
 
-  /** The frames of this append that fit, after applying `whenFull`. */
+  /** `whenFull: block`: waits for room up to `retryAfterMs`, then refuses. */
+  #waitForRoom(frames: Buffer, run: FrameRun): Promise<void> {
+    const { maxSizeBytes, dir } = this.#options;
+    if (run.bytes > maxSizeBytes) throw appendTooLarge(run, dir, maxSizeBytes);
+    return this.#room.wait(
+      run.bytes,
+      this.#retryAfterMs,
+      () => this.#enqueue(frames, run),
+      () =>
+        this.#isClosed
+          ? new Error('disk buffer is closed')
+          : bufferFull(dir, this.#usedBytes, maxSizeBytes, this.#retryAfterMs),
+    );
+  }
+
+  #admitWaiters(): void {
+    if (this.#room.hasWaiters)
+      this.#room.admit((bytes) => this.#usedBytes + bytes <= this.#options.maxSizeBytes);
+  }
+
+  /** The frames of this append that fit, after applying `dropOldest` or `dropNewest`. */
   #makeRoom(frames: Buffer, append: FrameRun): FrameRun {
     const { whenFull, maxSizeBytes } = this.#options;
     const total = append.bytes;
-    if (whenFull === 'block' && total > maxSizeBytes) {
-      throw new ShipAppendTooLargeError(
-        `${append.events} events (${total} bytes framed) are more than disk buffer ${this.#options.dir} can ever hold (maxSizeBytes ${maxSizeBytes}); split the request into smaller ones, or raise the buffer's maxSizeBytes`,
-      );
-    }
-    if (whenFull === 'block') {
-      throw new ShipBufferFullError(
-        `disk buffer ${this.#options.dir} is full (${this.#usedBytes} of ${maxSizeBytes} bytes); the sink is not keeping up`,
-        this.#options.retryAfterMs ?? 1000,
-      );
-    }
     if (whenFull === 'dropOldest') {
       const needed = this.#usedBytes + total - maxSizeBytes;
       const dropped = this.#reader.skip(needed, this.#segments, this.#end());
@@ -243,15 +267,15 @@ export class DiskBuffer implements EventBuffer {
       const group = this.#queue;
       this.#queue = [];
       try {
+        if (this.#failure.isSet) {
+          const refusal = this.#failure.refusal();
+          if (refusal) throw refusal;
+        }
         const frames =
           group.length === 1 ? group[0]!.frames : Buffer.concat(group.map((p) => p.frames));
-        await this.#rollIfNeeded(frames.length);
-        const segment = this.#segments.at(-1)!;
-        await this.#handle!.write(frames, 0, frames.length, segment.size);
-        if (this.#options.fsync === 'always') await this.#handle!.datasync();
-        else this.#isDirty = true;
-        this.#reader.remember(segment.id, segment.size, frames);
-        segment.size += frames.length;
+        const segment = await this.#writer.write(frames, this.#nextId);
+        this.#reader.remember(segment.id, segment.size - frames.length, frames);
+        this.#failure.succeeded();
         for (const pending of group) {
           this.#pendingEvents += pending.events;
           this.#pendingBytes += pending.bytes;
@@ -261,53 +285,26 @@ export class DiskBuffer implements EventBuffer {
         }
         this.#waiter.wake();
       } catch (error) {
+        const refusal =
+          error instanceof ShipBufferWriteError ? error : this.#failure.fail(error as Error);
         for (const pending of group) {
           this.#usedBytes -= pending.frames.length;
-          pending.reject(error);
+          pending.reject(refusal);
+        }
+        this.#admitWaiters();
+        // A segment given up with everything acknowledged: delete it now.
+        try {
+          if (this.#inFlight.length === 0 && this.#passFinished()) this.#saveCursor();
+        } catch (ledgerError) {
+          this.#failure.fail(ledgerError as Error);
         }
       }
     }
     this.#isWriting = false;
   }
 
-  async #rollIfNeeded(bytes: number): Promise<void> {
-    const current = this.#segments.at(-1);
-    if (
-      current &&
-      this.#handle &&
-      (current.size === 0 || current.size + bytes <= this.#segmentMaxBytes)
-    )
-      return;
-    await this.#openSegment(this.#nextSegmentId());
-  }
-
   #nextSegmentId(): number {
     return Math.max(this.#cursor.segment, (this.#segments.at(-1)?.id ?? -1) + 1);
-  }
-
-  async #openSegment(id: number): Promise<void> {
-    const previous = this.#handle;
-    if (previous && this.#options.fsync === 'always') {
-      await previous.datasync();
-      await previous.close();
-    } else if (previous) {
-      // Synced at once but off the write path: waiting for it here stalled
-      // every append behind a whole segment's fdatasync (300,000 shipped events: 2.17 s, now 1.52 s).
-      const sync = this.#options.fsync === 'never' ? Promise.resolve() : previous.datasync();
-      const closing = sync.catch(() => {}).then(() => previous.close());
-      this.#closingSegments = this.#closingSegments.then(() => closing).catch(() => {});
-    }
-    this.#handle = await open(segmentPath(this.#options.dir, id), 'wx', 0o640);
-    if (this.#options.fsync === 'always') syncDirectory(this.#options.dir);
-    this.#segments.push({ id, size: 0 });
-  }
-
-  #syncNow(): void {
-    if (!this.#isDirty || !this.#handle) return;
-    this.#isDirty = false;
-    this.#handle.datasync().catch(() => {
-      this.#isDirty = true;
-    });
   }
 
   /** Where the written data ends: the reader must not pass it. */
@@ -357,6 +354,7 @@ export class DiskBuffer implements EventBuffer {
     this.#pendingEvents -= batch.records.length;
     this.#pendingBytes -= batch.bytes;
     this.#usedBytes -= batch.bytes + FRAME_HEADER_BYTES * batch.records.length;
+    this.#admitWaiters();
     this.#advanceCursor();
   }
 
@@ -367,31 +365,33 @@ export class DiskBuffer implements EventBuffer {
       this.#cursor = this.#inFlight.shift()!.end;
       moved = true;
     }
-    if (!moved || this.#isClosed) return;
+    if (this.#inFlight.length === 0) moved = this.#passFinished() || moved;
+    if (moved && !this.#isClosed) this.#saveCursor();
+  }
+
+  /** See cursorPastFinished: frees a segment given up on a full disk. */
+  #passFinished(): boolean {
+    const next = cursorPastFinished(this.#segments, this.#cursor);
+    if (next) this.#cursor = next;
+    return next !== undefined;
+  }
+
+  #saveCursor(): void {
     this.#ledger.write(this.#cursor, this.#options.fsync === 'always');
-    while (this.#segments.length > 1 && this.#segments[0]!.id < this.#cursor.segment) {
-      const path = segmentPath(this.#options.dir, this.#segments.shift()!.id);
-      // Freeing an 8 MiB file's pages took 5 % of a ship run on the main
-      // thread; a failed deletion is retried by recovery at the next open.
-      this.#removing = this.#removing.then(() => rm(path, { force: true })).catch(() => {});
-    }
+    this.#writer.removeBefore(this.#cursor.segment);
   }
 
   async close(): Promise<void> {
     if (this.#isClosed) return;
     this.#isClosed = true;
-    clearInterval(this.#syncTimer);
+    this.#room.refuseAll();
     this.#waiter.close(new Error('disk buffer is closed'));
     while (this.#isWriting) await new Promise((resolve) => setImmediate(resolve));
-    const handle = this.#handle;
-    this.#handle = undefined;
-    if (handle) {
-      if (this.#options.fsync !== 'never') await handle.datasync();
-      await handle.close();
+    try {
+      await this.#writer.close();
+    } finally {
+      this.#reader.close();
+      this.#ledger.close();
     }
-    this.#reader.close();
-    this.#ledger.close();
-    await this.#closingSegments;
-    await this.#removing;
   }
 }

@@ -14,6 +14,7 @@ import {
   closeSync,
   constants,
   fdatasyncSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readSync,
@@ -75,6 +76,18 @@ export class Ledger {
     slot.writeUInt32LE(crc32c(slot, 0, 24), 24);
     writeSync(fd, slot, 0, SLOT_BYTES, (this.#sequence % 2) * SLOT_BYTES);
     if (isDurable) fdatasyncSync(fd);
+  }
+
+  /**
+   * Writes the cursor recovery settled on (it may have clamped or reset the
+   * stored one: a new segment can then reuse an id, and a stale offset must
+   * not apply to it), to both slots if the file does not hold them yet, so
+   * every later write is in place and needs no new disk block: on a full
+   * disk the cursor still moves and acknowledged segments are still freed.
+   */
+  reserve(cursor: Cursor, isDurable: boolean): void {
+    if (fstatSync(this.#open()).size < 2 * SLOT_BYTES) this.write(cursor, false);
+    this.write(cursor, isDurable);
   }
 
   close(): void {

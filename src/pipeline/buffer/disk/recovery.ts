@@ -1,24 +1,26 @@
 /**
  * Start-up recovery of a disk buffer directory (see disk-buffer.ts for the
- * format). It never throws for damaged data, so a bad disk cannot make the
- * process crash-loop; it only throws when the directory itself is unusable.
+ * format). It never throws for what it finds in the directory, so a bad disk
+ * cannot make the process crash-loop; it only throws when the directory
+ * itself cannot be listed. Every damaged region is reported once (segment,
+ * offset, events lost or, where that cannot be known, bytes); the rules for
+ * one segment are in segment-scan.ts.
  *
  * - Segments before the ledger's cursor are leftovers of a crash between
- *   the ledger write and the deletion: deleted.
- * - Empty segments are deleted (every open writes a fresh one).
- * - A frame that runs past the end of its file is a torn tail (a write cut
- *   by a crash): the file is truncated at the frame's start.
- * - A whole frame whose CRC does not match is skipped and counted.
- * - An impossible length (0, or above the record limit) means the header is
- *   garbage and the next frame boundary is unknown: the rest of that segment
- *   is discarded (truncated) and counted as one corrupt region. We do not
- *   resync by scanning for a plausible header: with JSON payloads a false
- *   match is likely, and a wrong resync would hand out garbage as events.
+ *   the ledger write and the deletion: deleted (a failure is retried at the
+ *   next start).
+ * - A segment emptied by its damage is counted, then deleted; a segment
+ *   that was empty all along (opened, never written) is just deleted.
+ * - An entry named like a segment that is not a readable file (a directory,
+ *   no permission) is renamed aside to NAME.damaged, reported once, and left
+ *   for the operator.
  */
-import { closeSync, ftruncateSync, openSync, readdirSync, readSync, unlinkSync } from 'node:fs';
+import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Cursor } from './ledger.ts';
-import { type ParsedFrame, parseFrame } from './record-frame.ts';
+import { type Cursor, syncDirectory } from './ledger.ts';
+import { type DamagedRegion, removeCorrupt, scanSegment } from './segment-scan.ts';
+
+export type { DamagedRegion, DamageKind } from './segment-scan.ts';
 
 export interface SegmentState {
   readonly id: number;
@@ -31,9 +33,8 @@ export interface RecoveredState {
   readonly cursor: Cursor;
   readonly pendingEvents: number;
   readonly pendingBytes: number;
-  /** Corrupt records skipped plus corrupt regions discarded. */
-  readonly corrupt: number;
-  readonly tornBytes: number;
+  /** Every damaged region found, once each. */
+  readonly damage: readonly DamagedRegion[];
 }
 
 const SEGMENT_PATTERN = /^(\d{20})\.seg$/;
@@ -47,104 +48,88 @@ export function recover(
   ledgerCursor: Cursor | undefined,
   maxRecordBytes: number,
 ): RecoveredState {
-  const ids = readdirSync(dir)
-    .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
-    .filter((id): id is string => id !== undefined)
-    .map(Number)
-    .sort((a, b) => a - b);
+  const damage: DamagedRegion[] = [];
+  const ids: number[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const id = SEGMENT_PATTERN.exec(entry.name)?.[1];
+    if (id === undefined) continue;
+    if (entry.isFile()) ids.push(Number(id));
+    else setAside(join(dir, entry.name), Number(id), 'not a regular file', damage);
+  }
+  ids.sort((a, b) => a - b);
   let cursor: Cursor = ledgerCursor ?? { segment: ids[0] ?? 0, offset: 0 };
   const segments: SegmentState[] = [];
   let pendingEvents = 0;
   let pendingBytes = 0;
-  let corrupt = 0;
-  let tornBytes = 0;
   for (const id of ids) {
+    const path = segmentPath(dir, id);
     if (id < cursor.segment) {
-      unlinkSync(segmentPath(dir, id));
+      removeQuietly(path);
       continue;
     }
-    const scan = scanSegment(
-      segmentPath(dir, id),
-      id === cursor.segment ? cursor.offset : 0,
-      maxRecordBytes,
-    );
+    let scan: ReturnType<typeof scanSegment>;
+    try {
+      scan = scanSegment(path, id, id === cursor.segment ? cursor.offset : 0, maxRecordBytes);
+    } catch (error) {
+      setAside(path, id, (error as Error).message, damage);
+      continue;
+    }
+    damage.push(...scan.damage);
+    try {
+      scan.size = removeCorrupt(path, scan);
+    } catch {
+      // Left in place: skipped by the reader, and counted again at the next start.
+    }
     if (id === cursor.segment && cursor.offset > scan.size)
       cursor = { segment: id, offset: scan.size };
     if (scan.size === 0) {
-      // Empty (opened, never written, or wholly torn): a new segment is
-      // opened after recovery anyway.
-      unlinkSync(segmentPath(dir, id));
+      // Empty: a new segment is opened after recovery anyway.
+      removeQuietly(path);
       continue;
     }
     segments.push({ id, size: scan.size });
     pendingEvents += scan.events;
     pendingBytes += scan.bytes;
-    corrupt += scan.corrupt;
-    tornBytes += scan.tornBytes;
   }
   if (segments.length === 0 || segments[0]!.id > cursor.segment) {
     cursor = { segment: segments[0]?.id ?? cursor.segment, offset: 0 };
   }
-  return { segments, cursor, pendingEvents, pendingBytes, corrupt, tornBytes };
+  if (damage.length > 0) syncDirectoryQuietly(dir);
+  return { segments, cursor, pendingEvents, pendingBytes, damage };
 }
 
-interface SegmentScan {
-  size: number;
-  events: number;
-  bytes: number;
-  corrupt: number;
-  tornBytes: number;
-}
-
-const CHUNK_BYTES = 1 << 20;
-
-function scanSegment(path: string, from: number, maxRecordBytes: number): SegmentScan {
-  const fd = openSync(path, 'r+');
-  const result: SegmentScan = { size: 0, events: 0, bytes: 0, corrupt: 0, tornBytes: 0 };
-  const frame: ParsedFrame = { kind: 'incomplete', length: 0, next: 0 };
+/** Renames an unusable segment entry to NAME.damaged; its size is counted as lost bytes. */
+function setAside(path: string, id: number, why: string, damage: DamagedRegion[]): void {
+  let bytes = 0;
   try {
-    let position = 0;
-    let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
-    // Frames before the cursor were acknowledged; only their boundaries matter.
-    for (;;) {
-      const read = readSync(fd, chunk, 0, chunk.length, position);
-      let at = 0;
-      while (at < read) {
-        parseFrame(chunk, at, read, maxRecordBytes, frame);
-        if (frame.kind === 'incomplete') break;
-        if (frame.kind === 'impossible') {
-          result.corrupt += 1;
-          return truncate(fd, position + at, result);
-        }
-        if (position + at >= from) {
-          if (frame.kind === 'record') {
-            result.events += 1;
-            result.bytes += frame.length;
-          } else result.corrupt += 1;
-        }
-        at = frame.next;
-      }
-      if (at === read && read < chunk.length) {
-        result.size = position + at;
-        return result;
-      }
-      if (read < chunk.length) {
-        // The frame at `at` runs past the end of the file: a torn tail.
-        result.tornBytes = read - at;
-        return truncate(fd, position + at, result);
-      }
-      // The chunk was full: the frame goes on past it. Read on from its start.
-      const needed = frame.length + 8;
-      if (at === 0 && needed > chunk.length) chunk = Buffer.allocUnsafe(needed);
-      position += at;
-    }
-  } finally {
-    closeSync(fd);
+    const stat = statSync(path);
+    if (stat.isFile()) bytes = stat.size;
+    renameSync(path, `${path}.damaged`);
+  } catch {
+    // Left where it is: reported again at the next start, which still goes on.
+  }
+  damage.push({
+    segment: id,
+    offset: 0,
+    kind: 'unreadable',
+    events: undefined,
+    bytes,
+    detail: why,
+  });
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Retried at the next start: a leftover segment is only disk space.
   }
 }
 
-function truncate(fd: number, at: number, result: SegmentScan): SegmentScan {
-  ftruncateSync(fd, at);
-  result.size = at;
-  return result;
+function syncDirectoryQuietly(dir: string): void {
+  try {
+    syncDirectory(dir);
+  } catch {
+    // The renames and truncations are redone at the next start if lost.
+  }
 }

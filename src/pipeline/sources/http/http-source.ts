@@ -58,11 +58,13 @@ export class HttpSource {
         const reason =
           error.code === 'SHIP_BUFFER_FULL'
             ? 'buffer_full'
-            : error.code === 'UNAUTHORIZED'
-              ? 'unauthorized'
-              : error.status === 413
-                ? 'too_large'
-                : 'invalid';
+            : error.code === 'SHIP_BUFFER_WRITE_FAILED'
+              ? 'buffer_write_failed'
+              : error.code === 'UNAUTHORIZED'
+                ? 'unauthorized'
+                : error.status === 413
+                  ? 'too_large'
+                  : 'invalid';
         options.metrics.rejected.inc({ source: options.name, reason });
         // The rest of a refused body may still be on the wire: never reuse
         // that connection, or its bytes would be read as the next request.
