@@ -56,6 +56,15 @@ export class UnauthorizedError extends KeepwireError {
   }
 }
 
+/** A Content-Encoding the listener cannot read: 415, nothing of the body kept. */
+export class UnsupportedEncodingError extends KeepwireError {
+  constructor(encoding: string, hint: string) {
+    super('UNSUPPORTED_ENCODING', `Content-Encoding "${encoding}" is not supported; ${hint}`, {
+      status: 415,
+    });
+  }
+}
+
 export class NotFoundError extends KeepwireError {
   constructor(message: string) {
     super('NOT_FOUND', message, { status: 404 });

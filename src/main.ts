@@ -2,7 +2,6 @@
  * Wires the planes from a validated configuration. No logic lives here: each
  * plane builds itself from the context and registers its shutdown steps.
  */
-import { mkdirSync } from 'node:fs';
 import type { Config, ListenAddress } from './config/index.ts';
 import { createWatchPlane } from './conntrack/index.ts';
 import { createControlPlane } from './control/index.ts';
@@ -12,6 +11,8 @@ import type { Plane, PlaneContext } from './plane.ts';
 import { writeAddressFile } from './server/address-file.ts';
 import { createAdminServer } from './server/admin-server.ts';
 import { loadAdminToken } from './server/admin-token.ts';
+import { closeListener } from './server/close-listener.ts';
+import { explainListenError, makeDataDirectory } from './server/startup-errors.ts';
 import { createLogger, createRegistry, type Logger } from './telemetry/index.ts';
 
 export interface Runtime {
@@ -24,7 +25,7 @@ export interface Runtime {
 }
 
 export async function serve(config: Readonly<Config>, logger?: Logger): Promise<Runtime> {
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o750 });
+  makeDataDirectory(config.dataDir);
   const log = logger ?? createLogger(config.log);
   const registry = createRegistry();
   const lifecycle = new Lifecycle(log);
@@ -40,8 +41,14 @@ export async function serve(config: Readonly<Config>, logger?: Logger): Promise<
   const planes: Plane[] = createPlanes(context);
   for (const plane of planes) plane.registerAdminRoutes?.(admin);
 
-  await admin.listen({ host: config.admin.listen.host, port: config.admin.listen.port });
-  lifecycle.onShutdown('accept', 'admin listener', () => admin.close());
+  await admin
+    .listen({ host: config.admin.listen.host, port: config.admin.listen.port })
+    .catch((error: unknown) => {
+      throw explainListenError(error, 'the admin listener (--admin, admin.listen)');
+    });
+  lifecycle.onShutdown('accept', 'admin listener', () =>
+    closeListener(admin, config.shutdownGraceMs),
+  );
   const bound = admin.server.address();
   const address =
     typeof bound === 'object' && bound !== null

@@ -5,6 +5,7 @@
  * stays equal to the schema's output for the same input.
  */
 import type { SinkConfig } from '../config/pipeline.ts';
+import { DEFAULT_MAX_RETRY_AFTER_MS } from '../pipeline/sinks/retry-after.ts';
 
 type OpensearchSink = Extract<SinkConfig, { type: 'opensearch' }>;
 type HttpSink = Extract<SinkConfig, { type: 'http' }>;
@@ -50,6 +51,7 @@ export function httpSinkDefaults(url: string, settings: SinkFlagSettings = {}): 
     encoding: 'ndjson',
     compression: settings.isGzip ? 'gzip' : 'none',
     headers: {},
+    maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
     ...(settings.auth && { auth: settings.auth }),
     tls: tls(settings),
     ...structuredClone(CONNECTION),
@@ -70,7 +72,7 @@ export function opensearchSinkDefaults(
     idField: 'event.id',
     timestampField: '@timestamp',
     compression: settings.isGzip ? 'gzip' : 'none',
-    maxRetryAfterMs: 60_000,
+    maxRetryAfterMs: DEFAULT_MAX_RETRY_AFTER_MS,
     headers: {},
     ...(settings.auth && { auth: settings.auth }),
     tls: tls(settings),

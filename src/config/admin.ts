@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxConnectionsSchema } from './limits.ts';
 import { listenSchema } from './listen.ts';
 
 /** The admin listener: management API, /metrics, /healthz and, later, the dashboard. */
@@ -10,6 +11,9 @@ export const adminSchema = z
     bodyLimitBytes: z.number().int().positive().default(1_048_576),
     requestTimeoutMs: z.number().int().positive().default(30_000),
     keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+    maxConnections: maxConnectionsSchema,
+    /** Answers to wrong admin tokens from one address are delayed up to this long. */
+    authFailureMaxDelayMs: z.number().int().min(0).default(5_000),
   })
   .prefault({});
 

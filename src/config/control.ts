@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxConnectionsSchema } from './limits.ts';
 import { listenSchema } from './listen.ts';
 
 /**
@@ -20,6 +21,7 @@ export const agentsSchema = z
     bodyLimitBytes: z.number().int().positive().default(1_048_576),
     requestTimeoutMs: z.number().int().positive().default(30_000),
     keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+    maxConnections: maxConnectionsSchema,
     /** Idle time before the first TCP keepalive probe on an agent's socket. */
     tcpKeepAliveMs: z.number().int().positive().default(30_000),
     /** The long-poll wait when an agent sends no waitS. */
@@ -46,6 +48,7 @@ export const socketSchema = z
     bodyLimitBytes: z.number().int().positive().default(1_048_576),
     requestTimeoutMs: z.number().int().positive().default(30_000),
     keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+    maxConnections: maxConnectionsSchema,
   })
   .prefault({});
 

@@ -12,6 +12,11 @@ import { watchSchema } from './watch.ts';
 export const configSchema = z.strictObject({
   /** Where state lives: tokens, addresses, buffers, the store. Default: defaultDataDir() (data-dir.ts), filled in by loadConfig. */
   dataDir: z.string().min(1),
+  /**
+   * At SIGTERM, how long requests in progress on the admin listener and the
+   * http sources may take to finish before their connections are cut.
+   */
+  shutdownGraceMs: z.number().int().min(0).default(5_000),
   log: logSchema,
   admin: adminSchema,
   watch: watchSchema,

@@ -70,12 +70,10 @@ export function startNetlinkDump(options: DumpOptions = {}): Promise<Buffer> {
   // Not spawn's own `timeout`: its timer outlives a child that never started.
   timer = setTimeout(() => child.kill(), TIMEOUT_MS).unref();
   const chunks: Buffer[] = [];
-  child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
   let stderr = '';
-  child.stderr!.setEncoding('latin1').on('data', (text: string) => {
-    stderr += text;
-  });
   const result = new Promise<Buffer>((resolve, reject) => {
+    // First, before any stdio: a spawn that failed (EMFILE when the descriptor
+    // limit is reached) has no stdio streams and reports through 'error' only.
     child.once('error', (error: NodeJS.ErrnoException) => {
       release();
       reject(
@@ -83,6 +81,10 @@ export function startNetlinkDump(options: DumpOptions = {}): Promise<Buffer> {
           ? new WatchSsUnavailableError(command, error)
           : new WatchSsFailedError(commandLine, stderr, error),
       );
+    });
+    child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr?.setEncoding('latin1').on('data', (text: string) => {
+      stderr += text;
     });
     child.once('close', (code, signal) => {
       try {

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.ts';
 import type { Plane, PlaneContext } from '../plane.ts';
+import { descriptorExhaustion } from '../server/descriptor-exhaustion.ts';
 import { WatchNoSamplesError } from './errors.ts';
 import { SocketWatcher } from './socket-watcher.ts';
 import { GROUP_KEYS, type GroupBy, type SummaryOptions, summarizeSnapshot } from './summary.ts';
@@ -19,12 +20,15 @@ export function createWatchPlane(
   const config = context.config.watch;
   const logger = context.logger.child({ plane: 'watch' });
   const metrics = new WatchMetrics(context.registry, { topProcesses: config.topProcesses });
+  const exhaustion = descriptorExhaustion(context.registry, logger);
   const watcher = new SocketWatcher(
     config,
     {
       onSample: (snapshot, durationMs) => metrics.recordSample(snapshot, durationMs),
       onError: (error) => {
         metrics.recordError();
+        // Counted and logged once a minute: a flood of connections must not flood the log.
+        if (exhaustion.report('watch', error)) return;
         logger.error({ err: error, code: error.code }, error.message);
       },
     },

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatListen } from '../config/index.ts';
 import type { Plane, PlaneContext } from '../plane.ts';
 import { writeAddressFile } from '../server/address-file.ts';
+import { explainListenError } from '../server/startup-errors.ts';
 import { AuthThrottle } from './auth-throttle.ts';
 import { CommandService } from './command-service.ts';
 import { ControlMetrics } from './control-metrics.ts';
@@ -81,7 +82,7 @@ export function createControlPlane(
       if (released > 0) logger.warn({ released }, 'released claims left by an earlier run');
       lifecycle.onShutdown('close', 'command store', () => store.close());
 
-      const agents = createAgentsServer(config.agents, logger);
+      const agents = createAgentsServer(config.agents, logger, context.registry);
       registerAgentRoutes(agents, {
         config: config.agents,
         service,
@@ -91,7 +92,9 @@ export function createControlPlane(
         now,
         throttle: new AuthThrottle({ maxDelayMs: config.agents.authFailureMaxDelayMs, now }),
       });
-      const unix = config.socket.enabled ? createUnixServer(config.socket, logger) : undefined;
+      const unix = config.socket.enabled
+        ? createUnixServer(config.socket, logger, context.registry)
+        : undefined;
       let isSocketOurs = false;
       // Registered before listening, so a failed start still closes what did open.
       lifecycle.onShutdown('accept', 'command listeners', async () => {
@@ -109,7 +112,11 @@ export function createControlPlane(
         if (isSocketOurs) unlinkSocket(socketPath);
       });
 
-      await agents.listen({ host: config.agents.listen.host, port: config.agents.listen.port });
+      await agents
+        .listen({ host: config.agents.listen.host, port: config.agents.listen.port })
+        .catch((error: unknown) => {
+          throw explainListenError(error, 'the agents listener (--agents, agents.listen)');
+        });
       const bound = agents.server.address();
       const address =
         typeof bound === 'object' && bound !== null

@@ -13,7 +13,11 @@ export class PipelineMetrics {
   readonly dropped: Counter<'sink' | 'reason'>;
   readonly #buffers = new Map<string, EventBuffer>();
 
+  /** Where these metrics live; the sources' listeners register theirs there too. */
+  readonly registry: Registry;
+
   constructor(registry: Registry) {
+    this.registry = registry;
     this.received = new Counter({
       name: 'keepwire_pipeline_events_received_total',
       help: 'Events accepted by a source (appended to every routed buffer)',

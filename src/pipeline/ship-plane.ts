@@ -79,7 +79,11 @@ export function createShipPlane(context: PlaneContext): Plane {
   }
 
   lifecycle.onShutdown('accept', 'ship sources', async () => {
-    await Promise.all([...sources.values()].map((source) => source.stop()));
+    await Promise.all(
+      [...sources.values()].map((source) =>
+        source instanceof HttpSource ? source.stop(config.shutdownGraceMs) : source.stop(),
+      ),
+    );
   });
   // Disk buffers keep what is left for the next start; memory buffers get a
   // bounded time to deliver, since what they hold dies with the process.

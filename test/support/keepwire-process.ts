@@ -19,9 +19,16 @@ export interface RunResult {
 /** Runs `keepwire ARGS` to completion. */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+  options: {
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    timeoutMs?: number;
+    /** A command that runs the CLI (e.g. setpriv ... to run as another user). */
+    prefix?: string[];
+  } = {},
 ): Promise<RunResult> {
-  return runProcess(process.execPath, [CLI, ...args], options);
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+  return runProcess(command!, [...prefixArgs, CLI, ...args], options);
 }
 
 /** Runs any program to completion, collecting its output (e.g. an installed `keepwire`). */
@@ -94,13 +101,23 @@ export async function startServe(
     command?: string;
     /** Give the data dir as KEEPWIRE_DATA_DIR instead of --data-dir. */
     dataDirInEnv?: boolean;
+    /** Runs serve under `prlimit --nofile=N:N` (a low descriptor limit). */
+    maxDescriptors?: number;
   } = {},
 ): Promise<ServeProcess> {
   const dataDir = options.dataDir ?? makeDataDir();
+  const limit =
+    options.maxDescriptors === undefined
+      ? []
+      : [
+          `--nofile=${options.maxDescriptors}:${options.maxDescriptors}`,
+          options.command ?? process.execPath,
+        ];
   const child = spawn(
-    options.command ?? process.execPath,
+    limit.length > 0 ? 'prlimit' : (options.command ?? process.execPath),
     // Every listener on port 0, so tests run side by side; options.args may override.
     [
+      ...limit,
       ...(options.command === undefined ? [CLI] : []),
       'serve',
       ...(options.dataDirInEnv ? [] : ['--data-dir', dataDir]),

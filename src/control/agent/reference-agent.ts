@@ -14,6 +14,9 @@ import { Backoff } from './backoff.ts';
 import type { ExecutionJournal } from './execution-journal.ts';
 import { SseParser } from './sse-parser.ts';
 
+/** Answers to a result that no retry can change. */
+const REFUSED_FOR_GOOD = new Set([400, 413, 415]);
+
 export interface DeliveredCommand {
   id: string;
   action: { name: string; args: Record<string, unknown> };
@@ -113,8 +116,11 @@ export class ReferenceAgent {
       if (event.event === 'command')
         this.#track(this.#handle(JSON.parse(event.data) as DeliveredCommand));
     });
-    response.body.setEncoding('utf8');
-    for await (const chunk of response.body) parser.push(chunk as string);
+    // Bytes, decoded as a stream: a character cut between two chunks stays whole.
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body) {
+      parser.push(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true }));
+    }
     throw new Error('the event stream ended');
   }
 
@@ -175,9 +181,15 @@ export class ReferenceAgent {
     }
   }
 
-  /** Posts until the server accepts (2xx) or the command is gone or ended (404, 409). */
+  /**
+   * Posts until the server accepts (2xx) or the command is gone or ended (404,
+   * 409). A result the server refuses for good (400, 413, 415: too large, too
+   * deep) is replaced once by a failure saying so, so the command still ends
+   * instead of being retried for ever.
+   */
   async #post(id: string, status: 'success' | 'failure', result: CommandResult): Promise<void> {
     const backoff = new Backoff();
+    let isReplaced = false;
     for (;;) {
       try {
         const response = await this.#pool.request({
@@ -198,6 +210,18 @@ export class ReferenceAgent {
             this.#o.log(`result for ${id} not needed: ${text.slice(0, 200)}`);
           this.#o.journal.acknowledge(id);
           return;
+        }
+        if (!isReplaced && REFUSED_FOR_GOOD.has(response.statusCode)) {
+          this.#o.log(
+            `the result of ${id} was refused (${response.statusCode}); reporting a failure`,
+          );
+          isReplaced = true;
+          status = 'failure';
+          result = {
+            code: 'RESULT_REFUSED',
+            message: `the server refused the result (HTTP ${response.statusCode}): ${text.slice(0, 500)}`,
+          };
+          continue;
         }
         throw new Error(`HTTP ${response.statusCode}`);
       } catch (error) {

@@ -13,6 +13,25 @@ test('sse parser: events split across chunks, comments skipped', () => {
   assert.deepEqual(events[1], { id: 'b', event: 'message', data: '2' });
 });
 
+test('sse parser: LF, CR LF and lone CR line ends, cut at every byte', () => {
+  const stream =
+    ': connected\nretry: 2000\n\nid: a\nevent: command\ndata: {"x":1}\n\n: heartbeat\n\nid: b\ndata: 2\ndata: 3\n\n';
+  const expected = [
+    { id: 'a', event: 'command', data: '{"x":1}' },
+    { id: 'b', event: 'message', data: '2\n3' },
+  ];
+  for (const end of ['\n', '\r\n', '\r']) {
+    const text = stream.replaceAll('\n', end);
+    for (let cut = 0; cut <= text.length; cut++) {
+      const events: SseEvent[] = [];
+      const parser = new SseParser((e) => events.push(e));
+      parser.push(text.slice(0, cut));
+      parser.push(text.slice(cut));
+      assert.deepEqual(events, expected, `${JSON.stringify(end)} cut at ${cut}`);
+    }
+  }
+});
+
 test('backoff: full jitter under a doubling, capped ceiling; reset', () => {
   const backoff = new Backoff({ baseMs: 100, capMs: 1000, random: () => 0.999 });
   assert.deepEqual(

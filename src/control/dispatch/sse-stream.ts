@@ -10,6 +10,13 @@
  * bytes handed to the socket; a failed write or a closed stream returns
  * every unsettled batch to pending. A newer stream of the same target
  * replaces this one.
+ *
+ * Backpressure: while `write()` has returned false (the agent reads slower
+ * than commands come) nothing more is claimed and no heartbeat is written;
+ * commands wait in the store, pending, and the stream goes on at 'drain'.
+ * What is queued is therefore at most one burst; a stream that queues more
+ * than MAX_QUEUED_BYTES, or stays undrained for MAX_STALLED_HEARTBEATS
+ * heartbeats, is closed, and its unsettled commands go back to pending.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DeliveryTarget, targetKey } from '../command.ts';
@@ -17,6 +24,10 @@ import type { Batch, Delivery } from './delivery.ts';
 import type { Waiter, WaiterRegistry } from './waiter-registry.ts';
 
 const HEARTBEAT = ': heartbeat\n\n';
+/** Bytes queued on one stream above which it is closed. */
+export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+/** Heartbeat intervals a stream may stay undrained before it is closed. */
+export const MAX_STALLED_HEARTBEATS = 4;
 
 export class SseStream implements Waiter {
   readonly key: string;
@@ -31,6 +42,8 @@ export class SseStream implements Waiter {
   #isClosed = false;
   #isClaiming = false;
   #isWokenAgain = false;
+  #isAwaitingDrain = false;
+  #stalledHeartbeats = 0;
 
   constructor(
     req: IncomingMessage,
@@ -63,13 +76,23 @@ export class SseStream implements Waiter {
       for (const batch of this.#unsettled) this.#delivery.giveBack(batch);
       this.#unsettled.clear();
     });
-    this.#heartbeat = setInterval(() => this.#res.write(HEARTBEAT), heartbeatMs);
+    this.#res.on('drain', () => {
+      this.#stalledHeartbeats = 0;
+      if (!this.#isAwaitingDrain) return;
+      this.#isAwaitingDrain = false;
+      this.wake();
+    });
+    this.#heartbeat = setInterval(() => this.#beat(), heartbeatMs);
     this.#registry.add(this);
     this.wake();
   }
 
   wake(): void {
     if (this.#isClosed) return;
+    if (this.#res.writableNeedDrain) {
+      this.#isAwaitingDrain = true;
+      return;
+    }
     if (this.#isClaiming) {
       this.#isWokenAgain = true;
       return;
@@ -110,6 +133,22 @@ export class SseStream implements Waiter {
       if (error) this.#delivery.giveBack(batch);
       else this.#delivery.confirm(batch);
     });
+    if (this.#res.writableLength > MAX_QUEUED_BYTES) this.#drop();
+  }
+
+  #beat(): void {
+    if (!this.#res.writableNeedDrain) {
+      this.#res.write(HEARTBEAT);
+      return;
+    }
+    this.#stalledHeartbeats += 1;
+    if (this.#stalledHeartbeats >= MAX_STALLED_HEARTBEATS) this.#drop();
+  }
+
+  /** An agent that does not read: cut it; 'close' returns its unsettled commands to pending. */
+  #drop(): void {
+    this.#finish();
+    this.#res.destroy();
   }
 
   close(reason: 'shutdown' | 'replaced' | 'gone'): void {

@@ -9,11 +9,18 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { AgentsConfig } from '../../config/index.ts';
 import { createHttpServer } from '../../server/http-server.ts';
-import type { Logger } from '../../telemetry/index.ts';
+import type { Logger, Registry } from '../../telemetry/index.ts';
 
-export function createAgentsServer(config: AgentsConfig, logger: Logger): FastifyInstance {
+export function createAgentsServer(
+  config: AgentsConfig,
+  logger: Logger,
+  registry?: Registry,
+): FastifyInstance {
   const app = createHttpServer({
     logger,
+    listener: 'agents',
+    registry,
+    maxConnections: config.maxConnections,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,

@@ -10,14 +10,22 @@ import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { SocketConfig } from '../../config/index.ts';
 import { createHttpServer } from '../../server/http-server.ts';
-import type { Logger } from '../../telemetry/index.ts';
+import { checkSocketPath, explainListenError } from '../../server/startup-errors.ts';
+import type { Logger, Registry } from '../../telemetry/index.ts';
 import { SocketInUseError } from '../errors.ts';
 
 export const SOCKET_MODE = 0o660;
 
-export function createUnixServer(config: SocketConfig, logger: Logger): FastifyInstance {
+export function createUnixServer(
+  config: SocketConfig,
+  logger: Logger,
+  registry?: Registry,
+): FastifyInstance {
   return createHttpServer({
     logger,
+    listener: 'socket',
+    registry,
+    maxConnections: config.maxConnections,
     bodyLimitBytes: config.bodyLimitBytes,
     requestTimeoutMs: config.requestTimeoutMs,
     keepAliveTimeoutMs: config.keepAliveTimeoutMs,
@@ -25,15 +33,18 @@ export function createUnixServer(config: SocketConfig, logger: Logger): FastifyI
 }
 
 export async function listenUnix(app: FastifyInstance, path: string): Promise<void> {
+  checkSocketPath(path);
   await removeStaleSocket(path);
   await app.ready();
   await new Promise<void>((resolve, reject) => {
-    app.server.once('error', reject);
+    const onError = (error: Error) =>
+      reject(explainListenError(error, 'the Unix socket (--socket, socket.path)'));
+    app.server.once('error', onError);
     // The bind happens synchronously inside listen(): the umask covers it.
     const previous = process.umask(0o117);
     try {
       app.server.listen(path, () => {
-        app.server.off('error', reject);
+        app.server.off('error', onError);
         resolve();
       });
     } finally {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_MAX_RETRY_AFTER_MS } from './retry-after.ts';
 
 /**
  * The connection settings the HTTP-speaking sinks (http, opensearch) share:
@@ -83,3 +84,6 @@ export type AuthConfig = z.output<typeof authSchema>;
 export type TlsConfig = z.output<typeof tlsSchema>;
 export type TimeoutsConfig = z.output<typeof timeoutsSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
+
+/** The most a collector's `Retry-After` (on 408, 429, 503) is honoured for. */
+export const maxRetryAfterMsSchema = z.number().int().min(0).default(DEFAULT_MAX_RETRY_AFTER_MS);

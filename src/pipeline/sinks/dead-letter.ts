@@ -49,8 +49,8 @@ export class DeadLetterFile {
       });
       text += `${head.slice(0, -1)},"event":${embed(letter.record)}}\n`;
     }
-    await mkdir(dirname(this.#path), { recursive: true });
-    const handle = await open(this.#path, 'a');
+    await mkdir(dirname(this.#path), { recursive: true, mode: 0o750 });
+    const handle = await open(this.#path, 'a', 0o600);
     try {
       await handle.writeFile(text);
       await handle.datasync();

@@ -43,3 +43,38 @@ test('nesting up to MAX_DEPTH is checked; deeper is refused, never a crash', () 
   assert.equal(isJsonObject(Buffer.from(`{"a":${'['.repeat(MAX_DEPTH - 1)}}`)), false);
   assert.equal(isJsonObject(Buffer.from('{"a":1}')), true, 'the shared stack starts afresh');
 });
+
+test('strings must be valid UTF-8: TextDecoder with fatal decides, for every edge', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const edges = [
+    [0xc3, 0xa9], // é
+    [0xe2, 0x82, 0xac], // €
+    [0xf0, 0x9f, 0x98, 0x80], // U+1F600
+    [0xf4, 0x8f, 0xbf, 0xbf], // U+10FFFF
+    [0xff],
+    [0x80],
+    [0xc0, 0xaf], // overlong "/"
+    [0xc1, 0xbf],
+    [0xe0, 0x80, 0xaf], // overlong
+    [0xed, 0xa0, 0x80], // a surrogate
+    [0xf0, 0x80, 0x80, 0xaf], // overlong
+    [0xf4, 0x90, 0x80, 0x80], // above U+10FFFF
+    [0xf5, 0x80, 0x80, 0x80],
+    [0xc3], // cut short
+    [0xe2, 0x82],
+    [0xf0, 0x9f, 0x98],
+    [0xe2, 0x28, 0xa1],
+  ];
+  for (const edge of edges) {
+    const bytes = Buffer.concat([Buffer.from('{"k":"a'), Buffer.from(edge), Buffer.from('b"}')]);
+    let isValid = true;
+    try {
+      strict.decode(bytes);
+    } catch {
+      isValid = false;
+    }
+    assert.equal(isJsonObject(bytes), isValid, Buffer.from(edge).toString('hex'));
+    const key = Buffer.concat([Buffer.from('{"'), Buffer.from(edge), Buffer.from('":1}')]);
+    assert.equal(isJsonObject(key), isValid, `in a key: ${Buffer.from(edge).toString('hex')}`);
+  }
+});

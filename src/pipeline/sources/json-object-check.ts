@@ -4,9 +4,11 @@
  * event is valid, and JSON.parse spends most of its time allocating what
  * they would throw away (it was a third of `keepwire ship`'s CPU). One pass,
  * an explicit stack of open containers (at most MAX_DEPTH deep: deeper
- * nesting is refused), no allocation per byte. Invalid
- * UTF-8 inside strings is accepted, as JSON.parse of the decoded string
- * would (it becomes U+FFFD).
+ * nesting is refused), no allocation per byte. Strings must be valid UTF-8
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF): an
+ * event is stored as its bytes, and bytes no decoder reads back the same are
+ * refused rather than stored. ASCII costs nothing more: the byte table that
+ * finds the end of a string stops at bytes >= 0x80 too.
  */
 const OBJECT = 1;
 /** Deeper nesting is refused (JSON.parse itself gives up at a few thousand). */
@@ -34,6 +36,35 @@ const STRING_STOP = new Uint8Array(256);
 for (let byte = 0; byte < 0x20; byte++) STRING_STOP[byte] = 1;
 STRING_STOP[QUOTE] = 1;
 STRING_STOP[BACKSLASH] = 1;
+for (let byte = 0x80; byte < 0x100; byte++) STRING_STOP[byte] = 1;
+
+/** Length of the UTF-8 sequence at `at` (lead byte >= 0x80), or 0 when it is not valid UTF-8. */
+function utf8Length(bytes: Uint8Array, at: number, end: number): number {
+  const lead = bytes[at]!;
+  let need: number;
+  let low = 0x80;
+  let high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) need = 1;
+  else if (lead >= 0xe0 && lead <= 0xef) {
+    need = 2;
+    if (lead === 0xe0)
+      low = 0xa0; // overlong
+    else if (lead === 0xed) high = 0x9f; // surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    need = 3;
+    if (lead === 0xf0)
+      low = 0x90; // overlong
+    else if (lead === 0xf4) high = 0x8f; // above U+10FFFF
+  } else return 0;
+  if (at + need >= end) return 0;
+  const second = bytes[at + 1]!;
+  if (second < low || second > high) return 0;
+  for (let k = 2; k <= need; k++) {
+    const byte = bytes[at + k]!;
+    if (byte < 0x80 || byte > 0xbf) return 0;
+  }
+  return need + 1;
+}
 
 /** Index after the string starting at `at` (a quote), or -1. */
 function skipString(bytes: Uint8Array, at: number, end: number): number {
@@ -44,6 +75,12 @@ function skipString(bytes: Uint8Array, at: number, end: number): number {
     const byte = bytes[i]!;
     if (byte === QUOTE) return i + 1;
     if (byte < 0x20) return -1;
+    if (byte >= 0x80) {
+      const length = utf8Length(bytes, i, end);
+      if (length === 0) return -1;
+      i += length;
+      continue;
+    }
     if (byte === BACKSLASH) {
       const escaped = bytes[i + 1];
       if (escaped === 0x75 /* u */) {

@@ -10,6 +10,7 @@
  * commit. The calls are synchronous underneath but the Store interface is
  * async so a networked store fits the same shape.
  */
+import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BadRequestError } from '../../../errors.ts';
 import type { Command, CommandResult, CommandStatus, DeliveryTarget } from '../../command.ts';
@@ -61,6 +62,7 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     try {
+      createPrivate(options.path);
       this.#db = new DatabaseSync(options.path);
       this.#db.exec(`PRAGMA busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
       this.#db.exec('PRAGMA journal_mode = WAL');
@@ -374,4 +376,13 @@ function toAgent(row: AgentRow | undefined): Agent | undefined {
     createdAt: new Date(row.created_at).toISOString(),
     lastSeenAt: row.last_seen_at === null ? null : new Date(row.last_seen_at).toISOString(),
   };
+}
+
+/**
+ * Creates the store file 0600 before SQLite opens it (SQLite would create it
+ * 0644 under the usual umask; its -wal and -shm files take the file's mode).
+ */
+function createPrivate(path: string): void {
+  if (path === ':memory:' || path.startsWith('file:')) return;
+  closeSync(openSync(path, 'a', 0o600));
 }

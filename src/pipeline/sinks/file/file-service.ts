@@ -68,8 +68,9 @@ export class FileService implements SinkService {
 
   async #open(): Promise<FileHandle> {
     if (this.#handle) return this.#handle;
-    await mkdir(dirname(this.#options.path), { recursive: true });
-    this.#handle = await open(this.#options.path, 'a');
+    await mkdir(dirname(this.#options.path), { recursive: true, mode: 0o750 });
+    // Events can be sensitive: owner and group only, from creation on.
+    this.#handle = await open(this.#options.path, 'a', 0o640);
     this.#size = (await this.#handle.stat()).size;
     return this.#handle;
   }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { authSchema, poolSchema, timeoutsSchema, tlsSchema } from '../connection-schema.ts';
+import {
+  authSchema,
+  maxRetryAfterMsSchema,
+  poolSchema,
+  timeoutsSchema,
+  tlsSchema,
+} from '../connection-schema.ts';
 
 /**
  * An HTTP collector: one POST per batch, NDJSON or a JSON array, optionally
@@ -13,6 +19,8 @@ export const httpSinkSchema = z.strictObject({
   compression: z.enum(['none', 'gzip', 'zstd']).default('none'),
   /** Extra request headers, sent as given. */
   headers: z.record(z.string(), z.string()).default({}),
+  /** The most a `Retry-After` of a 408, 429 or 5xx is honoured for. */
+  maxRetryAfterMs: maxRetryAfterMsSchema,
   auth: authSchema.optional(),
   tls: tlsSchema,
   timeouts: timeoutsSchema,

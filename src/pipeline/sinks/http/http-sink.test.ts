@@ -186,8 +186,25 @@ describe('HTTP sink: outcome classification', () => {
       );
       await service.close();
       const now = Date.parse('2026-01-01T00:00:00Z');
-      assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now), 30_000);
-      assert.equal(parseRetryAfter('soon', now), undefined);
+      assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now, 60_000), 30_000);
+      assert.equal(parseRetryAfter('Fri, 02 Jan 2026 00:00:00 GMT', now, 60_000), 60_000);
+      assert.equal(parseRetryAfter('soon', now, 60_000), undefined);
+    }));
+
+  test('a Retry-After of a day is capped at maxRetryAfterMs (default 60 s)', () =>
+    withCollector(async (collector) => {
+      collector.answer = () => ({ status: 429, headers: { 'retry-after': '86400' } });
+      for (const [settings, expected] of [
+        [{}, 60_000],
+        [{ maxRetryAfterMs: 5_000 }, 5_000],
+      ] as const) {
+        const service = sink({ url: collector.url, ...settings });
+        await assert.rejects(
+          service.send(records, signal),
+          (error: SinkUnavailableError) => error.retryAfterMs === expected,
+        );
+        await service.close();
+      }
     }));
 
   test('a refused connection is retryable', async () => {

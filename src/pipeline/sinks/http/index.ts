@@ -23,5 +23,6 @@ export function createHttpSinkService(
   deps: HttpSinkDeps,
 ): HttpService & SinkService {
   const pool = createSinkPool(deps.name, new URL(config.url), config, deps);
-  return new HttpService(deps.name, pool, new RequestBuilder(config, deps.concurrency));
+  const builder = new RequestBuilder(config, deps.concurrency);
+  return new HttpService(deps.name, pool, builder, config.maxRetryAfterMs);
 }

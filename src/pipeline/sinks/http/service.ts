@@ -1,7 +1,8 @@
 /**
  * Sends one batch as one POST through the sink's pool and classifies the
  * outcome: 2xx delivered; 408, 429, 5xx except 501 and transport errors or
- * timeouts -> SinkUnavailableError (retry, honouring Retry-After); other
+ * timeouts -> SinkUnavailableError (retry, honouring Retry-After up to
+ * maxRetryAfterMs); other
  * 4xx and 501 -> SinkRejectedError with the response body, trimmed, for
  * the dead-letter file.
  */
@@ -18,11 +19,13 @@ export class HttpService implements SinkService {
   readonly #name: string;
   readonly #pool: SinkPool;
   readonly #builder: RequestBuilder;
+  readonly #maxRetryAfterMs: number;
 
-  constructor(name: string, pool: SinkPool, builder: RequestBuilder) {
+  constructor(name: string, pool: SinkPool, builder: RequestBuilder, maxRetryAfterMs: number) {
     this.#name = name;
     this.#pool = pool;
     this.#builder = builder;
+    this.#maxRetryAfterMs = maxRetryAfterMs;
   }
 
   get pool(): SinkPool {
@@ -67,7 +70,11 @@ export class HttpService implements SinkService {
         `sink ${this.#name}: the collector answered ${status}; the batch will be retried`,
         {
           status,
-          retryAfterMs: parseRetryAfter(response.headers['retry-after'], Date.now()),
+          retryAfterMs: parseRetryAfter(
+            response.headers['retry-after'],
+            Date.now(),
+            this.#maxRetryAfterMs,
+          ),
         },
       );
     }

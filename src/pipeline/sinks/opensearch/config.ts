@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { authSchema, poolSchema, timeoutsSchema, tlsSchema } from '../connection-schema.ts';
+import {
+  authSchema,
+  maxRetryAfterMsSchema,
+  poolSchema,
+  timeoutsSchema,
+  tlsSchema,
+} from '../connection-schema.ts';
 import { checkIndexTemplate } from './index-template.ts';
 
 /**
@@ -47,7 +53,7 @@ export const opensearchSinkSchema = z.strictObject({
   pipeline: z.string().min(1).optional(),
   compression: z.enum(['none', 'gzip']).default('none'),
   /** The most a `Retry-After` of a 429 or 503 is honoured for. */
-  maxRetryAfterMs: z.number().int().min(0).default(60_000),
+  maxRetryAfterMs: maxRetryAfterMsSchema,
   /** Extra request headers, sent as given. */
   headers: z.record(z.string(), z.string()).default({}),
   auth: authSchema.optional(),

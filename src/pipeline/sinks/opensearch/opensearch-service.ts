@@ -185,7 +185,11 @@ export class OpensearchService implements SinkService {
       if (count === 1) endpoint.metrics.deadLettered(1);
       return TOO_LARGE;
     }
-    const retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
+    const retryAfterMs = parseRetryAfter(
+      response.headers['retry-after'],
+      Date.now(),
+      this.#options.maxRetryAfterMs,
+    );
     if (status === 429 || status === 408 || (status === 503 && retryAfterMs !== undefined)) {
       if (status === 503) this.#endpoints.failed(endpoint, new Error('answered 503'));
       endpoint.metrics.retried(count);
@@ -193,10 +197,7 @@ export class OpensearchService implements SinkService {
         `sink ${name}: ${endpoint.label} answered ${status}; the batch will be retried`,
         {
           status,
-          retryAfterMs:
-            retryAfterMs === undefined
-              ? undefined
-              : Math.min(retryAfterMs, this.#options.maxRetryAfterMs),
+          retryAfterMs,
         },
       );
     }

@@ -1,7 +1,7 @@
 /*
  * The JSON object check of framer.c, with exactly the semantics of
  * isJsonObject (json-object-check.ts): RFC 8259, whitespace around, nesting
- * refused beyond MAX_DEPTH, invalid UTF-8 inside strings accepted, control
+ * refused beyond MAX_DEPTH, invalid UTF-8 inside strings refused, control
  * bytes inside strings refused. It reads p[0, n) with p[n] == 0, a sentinel
  * no JSON position accepts, so it needs no bounds checks; vector loads may
  * read up to 15 bytes past it. Included by framer.c only.
@@ -22,8 +22,33 @@ static const u8 *skip_space(const u8 *q) {
   return q;
 }
 
+/* After the valid UTF-8 sequence whose lead byte (>= 0x80) is at q, or 0
+ * (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF). The
+ * sentinel fails every continuation test, so nothing past it is read. */
+static const u8 *skip_utf8(const u8 *q) {
+  u32 lead = *q, low = 0x80, high = 0xbf, need;
+  if (lead - 0xc2 < 0x1e) {
+    need = 1;
+  } else if (lead - 0xe0 < 0x10) {
+    need = 2;
+    if (lead == 0xe0) low = 0xa0;
+    else if (lead == 0xed) high = 0x9f;
+  } else if (lead - 0xf0 < 5) {
+    need = 3;
+    if (lead == 0xf0) low = 0x90;
+    else if (lead == 0xf4) high = 0x8f;
+  } else {
+    return 0;
+  }
+  if (q[1] < low || q[1] > high) return 0;
+  for (u32 k = 2; k <= need; k++)
+    if ((u32)q[k] - 0x80 > 0x3f) return 0;
+  return q + need + 1;
+}
+
 /* After the string whose opening quote is just before q, or 0. Sixteen bytes
- * per step up to the next quote, backslash or control byte (the sentinel is one). */
+ * per step up to the next quote, backslash, control byte (the sentinel is one)
+ * or byte >= 0x80 (checked as UTF-8). */
 static const u8 *skip_string(const u8 *q) {
   const v128_t quote = wasm_i8x16_splat('"');
   const v128_t backslash = wasm_i8x16_splat('\\');
@@ -32,7 +57,7 @@ static const u8 *skip_string(const u8 *q) {
     v128_t v = wasm_v128_load(q);
     v128_t stop = wasm_v128_or(wasm_v128_or(wasm_i8x16_eq(v, quote), wasm_i8x16_eq(v, backslash)),
                                wasm_u8x16_lt(v, space));
-    u32 bits = (u32)wasm_i8x16_bitmask(stop);
+    u32 bits = (u32)(wasm_i8x16_bitmask(stop) | wasm_i8x16_bitmask(v));
     if (bits == 0) {
       q += 16;
       continue;
@@ -40,6 +65,11 @@ static const u8 *skip_string(const u8 *q) {
     q += __builtin_ctz(bits);
     if (*q == '"') return q + 1;
     if (*q < 0x20) return 0;
+    if (*q >= 0x80) {
+      q = skip_utf8(q);
+      if (!q) return 0;
+      continue;
+    }
     u8 escaped = q[1]; /* the sentinel at worst */
     if (escaped == 'u') {
       if (!is_hex(q[2]) || !is_hex(q[3]) || !is_hex(q[4]) || !is_hex(q[5])) return 0;

@@ -12,7 +12,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTokenMatch, parseBearer } from '../../../auth/token.ts';
 import type { ListenAddress } from '../../../config/index.ts';
 import { isKeepwireError, UnauthorizedError } from '../../../errors.ts';
+import { closeListener } from '../../../server/close-listener.ts';
 import { createHttpServer } from '../../../server/http-server.ts';
+import { explainListenError } from '../../../server/startup-errors.ts';
 import type { Logger } from '../../../telemetry/index.ts';
 import { ModsecurityRecordError } from '../../codecs/modsecurity/index.ts';
 import type { PipelineMetrics } from '../../pipeline-metrics.ts';
@@ -33,6 +35,7 @@ export interface HttpSourceOptions {
 export class HttpSource {
   readonly #options: HttpSourceOptions;
   readonly #app: FastifyInstance;
+  readonly #appending = new Set<Promise<void>>();
 
   constructor(options: HttpSourceOptions) {
     this.#options = options;
@@ -42,6 +45,10 @@ export class HttpSource {
       bodyLimitBytes: config.bodyLimitBytes,
       requestTimeoutMs: config.requestTimeoutMs,
       keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      listener: options.name,
+      registry: options.metrics.registry,
+      maxConnections: config.maxConnections,
+      readsRawBodies: true,
     });
     // Bodies are read by readBody as streams (limit after gzip), not by fastify.
     this.#app.removeAllContentTypeParsers();
@@ -89,7 +96,7 @@ export class HttpSource {
     const records = isModSecurity
       ? [this.#decodeModsecurity(body, request)]
       : parseEvents(body, config.maxLineBytes);
-    if (records.length > 0) await this.#options.append(records);
+    if (records.length > 0) await this.#track(this.#options.append(records));
     let bytes = 0;
     for (const record of records) bytes += record.length;
     metrics.received.inc({ source: name }, records.length);
@@ -131,15 +138,32 @@ export class HttpSource {
   /** Listens; returns the bound address (port 0 picks a free one). */
   async start(): Promise<ListenAddress> {
     const { listen } = this.#options.config;
-    await this.#app.listen({ host: listen.host, port: listen.port });
+    await this.#app.listen({ host: listen.host, port: listen.port }).catch((error: unknown) => {
+      throw explainListenError(error, `the http source "${this.#options.name}" (--events, listen)`);
+    });
     const bound = this.#app.server.address();
     return typeof bound === 'object' && bound !== null
       ? { host: bound.address, port: bound.port }
       : listen;
   }
 
-  /** Stops accepting; requests in progress finish (their appends complete). */
-  async stop(): Promise<void> {
-    await this.#app.close();
+  /**
+   * Stops accepting; requests in progress get `graceMs` to finish, then their
+   * connections are cut. Appends already begun always complete before this
+   * resolves (the buffers close after it): an event is either stored or its
+   * client never got a 200.
+   */
+  async stop(graceMs = 5_000): Promise<void> {
+    await closeListener(this.#app, graceMs);
+    await Promise.allSettled(this.#appending);
+  }
+
+  async #track(append: Promise<void>): Promise<void> {
+    this.#appending.add(append);
+    try {
+      await append;
+    } finally {
+      this.#appending.delete(append);
+    }
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { UnsupportedEncodingError } from '../../../errors.ts';
 import { ShipInputInvalidError, ShipInputTooLargeError } from '../../errors.ts';
 
 export async function readBody(
@@ -13,9 +14,7 @@ export async function readBody(
 ): Promise<Buffer> {
   const kind = (encoding ?? 'identity').trim().toLowerCase();
   if (kind !== 'identity' && kind !== 'gzip' && kind !== 'x-gzip') {
-    throw new ShipInputInvalidError(
-      `Content-Encoding "${encoding}" is not supported; send gzip or no encoding`,
-    );
+    throw new UnsupportedEncodingError(String(encoding), 'send gzip or no encoding');
   }
   const source: Readable = kind === 'identity' ? stream : stream.pipe(createGunzip());
   if (source !== stream) stream.on('error', (error) => source.destroy(error));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxConnectionsSchema } from '../../../config/limits.ts';
 import { listenSchema } from '../../../config/listen.ts';
 
 /**
@@ -23,6 +24,7 @@ export const httpSourceSchema = z.strictObject({
     .default(1024 * 1024),
   requestTimeoutMs: z.number().int().positive().default(30_000),
   keepAliveTimeoutMs: z.number().int().positive().default(65_000),
+  maxConnections: maxConnectionsSchema,
   /** SHA-256 (hex) of the bearer token clients must send; no token needed when absent. */
   tokenHash: z
     .string()
