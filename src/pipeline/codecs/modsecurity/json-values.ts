@@ -45,5 +45,13 @@ export function headers(value: unknown): Record<string, string> | undefined {
 /** `OWASP_CRS/3.3.4"` (ModSecurity 3 keeps the quote of `SecComponentSignature`) -> `OWASP_CRS/3.3.4`. */
 export function components(value: unknown): string[] | undefined {
   if (!Array.isArray(value)) return undefined;
-  return value.map((item) => String(item).replace(/^"+|"+$/g, ''));
+  const out: string[] = [];
+  for (const item of value) {
+    const name = String(item);
+    const isQuoted = name.charCodeAt(0) === 0x22 || name.charCodeAt(name.length - 1) === 0x22;
+    out.push(isQuoted ? name.replace(QUOTES, '') : name);
+  }
+  return out;
 }
+
+const QUOTES = /^"+|"+$/g;

@@ -72,30 +72,38 @@ function isCutShort(record: string, reason: string): boolean {
   return position !== null && Number(position[1]) >= record.trimEnd().length;
 }
 
+/**
+ * One `messages[]` item. Each key is assigned by name (not through a
+ * helper taking the key), so the stores stay monomorphic on this hot path.
+ */
 function message(item: unknown): ModsecurityMessage {
   const out: ModsecurityMessage = {};
   if (!isObject(item)) return out;
   const details = objectOr(item.details);
-  set(out, 'message', text(item.message));
-  set(out, 'rule_id', text(details.ruleId));
-  set(out, 'severity', text(details.severity));
-  set(out, 'data', text(details.data));
-  set(out, 'match', text(details.match));
+  const messageText = text(item.message);
+  if (messageText !== undefined) out.message = messageText;
+  const ruleId = text(details.ruleId);
+  if (ruleId !== undefined) out.rule_id = ruleId;
+  const severity = text(details.severity);
+  if (severity !== undefined) out.severity = severity;
+  const data = text(details.data);
+  if (data !== undefined) out.data = data;
+  const match = text(details.match);
+  if (match !== undefined) out.match = match;
   if (Array.isArray(details.tags) && details.tags.length > 0) out.tags = details.tags.map(String);
-  set(out, 'file', text(details.file));
-  set(out, 'line', text(details.lineNumber));
-  set(out, 'reference', text(details.reference));
-  set(out, 'ver', text(details.ver));
-  set(out, 'rev', text(details.rev));
-  set(out, 'maturity', text(details.maturity));
-  set(out, 'accuracy', text(details.accuracy));
+  const file = text(details.file);
+  if (file !== undefined) out.file = file;
+  const line = text(details.lineNumber);
+  if (line !== undefined) out.line = line;
+  const reference = text(details.reference);
+  if (reference !== undefined) out.reference = reference;
+  const ver = text(details.ver);
+  if (ver !== undefined) out.ver = ver;
+  const rev = text(details.rev);
+  if (rev !== undefined) out.rev = rev;
+  const maturity = text(details.maturity);
+  if (maturity !== undefined) out.maturity = maturity;
+  const accuracy = text(details.accuracy);
+  if (accuracy !== undefined) out.accuracy = accuracy;
   return out;
-}
-
-function set(
-  out: ModsecurityMessage,
-  key: Exclude<keyof ModsecurityMessage, 'tags'>,
-  value: string | undefined,
-) {
-  if (value !== undefined) out[key] = value;
 }

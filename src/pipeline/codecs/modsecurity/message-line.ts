@@ -18,20 +18,6 @@ const FIELD_START = / \[[a-z_]+ "/;
 const ACTION =
   /^(?:Warning|Access denied[^.]*?(?:\(phase \d+\))?|Access allowed[^.]*?(?:\(phase \d+\))?|Intercepted[^.]*?|Redirecting[^.]*?|Pausing[^.]*?)\. /;
 
-const NAMES: Record<string, keyof ModsecurityMessage> = {
-  msg: 'message',
-  id: 'rule_id',
-  severity: 'severity',
-  data: 'data',
-  file: 'file',
-  line: 'line',
-  ref: 'reference',
-  ver: 'ver',
-  rev: 'rev',
-  maturity: 'maturity',
-  accuracy: 'accuracy',
-};
-
 export interface ParsedMessageLine {
   readonly message: ModsecurityMessage;
   /** `[hostname "..."]`, the host name the rule saw. */
@@ -59,16 +45,57 @@ export function parseMessageLine(text: string): ParsedMessageLine {
       if (end < valueStart) break;
     }
     const value = text.slice(valueStart, end);
-    if (name === 'tag') {
-      if (message.tags === undefined) message.tags = [value];
-      else message.tags.push(value);
-    } else if (name === 'hostname') hostname = value;
-    else {
-      const key = NAMES[name];
-      if (key !== undefined && key !== 'tags') message[key] = value;
-    }
+    if (name === 'hostname') hostname = value;
+    else store(message, name, value);
     if (next !== -1 && text.charCodeAt(next) !== 0x5b) next = -1;
     at = next;
   }
   return { message, hostname };
+}
+
+/**
+ * One `[name "value"]` into the message, each key stored by name (not
+ * through a lookup table and a computed key), so the stores stay
+ * monomorphic on this hot path. Unknown names are left out.
+ */
+function store(message: ModsecurityMessage, name: string, value: string): void {
+  switch (name) {
+    case 'tag':
+      if (message.tags === undefined) message.tags = [value];
+      else message.tags.push(value);
+      break;
+    case 'msg':
+      message.message = value;
+      break;
+    case 'id':
+      message.rule_id = value;
+      break;
+    case 'severity':
+      message.severity = value;
+      break;
+    case 'data':
+      message.data = value;
+      break;
+    case 'file':
+      message.file = value;
+      break;
+    case 'line':
+      message.line = value;
+      break;
+    case 'ref':
+      message.reference = value;
+      break;
+    case 'ver':
+      message.ver = value;
+      break;
+    case 'rev':
+      message.rev = value;
+      break;
+    case 'maturity':
+      message.maturity = value;
+      break;
+    case 'accuracy':
+      message.accuracy = value;
+      break;
+  }
 }

@@ -46,10 +46,35 @@ export function readB(text: string, fields: AuditFields): void {
 /** The response body; ModSecurity 3 writes CR, LF and other control bytes as `\xHH`. */
 export function readE(text: string): string {
   const body = text.endsWith('\n') ? text.slice(0, -1) : text;
-  if (!body.includes('\\x')) return body;
-  return body.replace(/\\x([01][0-9a-fA-F]|7[fF])/g, (_all, hex: string) =>
-    String.fromCharCode(Number.parseInt(hex, 16)),
-  );
+  let at = body.indexOf('\\x');
+  if (at === -1) return body;
+  let out = '';
+  let from = 0;
+  while (at !== -1) {
+    const code = controlByte(body, at + 2);
+    if (code === -1) at = body.indexOf('\\x', at + 1);
+    else {
+      out += body.slice(from, at) + String.fromCharCode(code);
+      from = at + 4;
+      at = body.indexOf('\\x', from);
+    }
+  }
+  return out + body.slice(from);
+}
+
+/** The byte `00`-`1f` or `7f` (any case) written at `at`, or -1: what `\\x` escapes. */
+function controlByte(text: string, at: number): number {
+  const high = text.charCodeAt(at);
+  const low = hexDigit(text.charCodeAt(at + 1));
+  if (low === -1) return -1;
+  if (high === 0x30 || high === 0x31) return (high - 0x30) * 16 + low;
+  return high === 0x37 && low === 15 ? 0x7f : -1;
+}
+
+function hexDigit(code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30;
+  const lower = code | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
 /** `HTTP/1.1 403` (a reason may follow) and the response headers. */

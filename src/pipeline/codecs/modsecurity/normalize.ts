@@ -120,7 +120,8 @@ export function splitUrl(uri: string): { original: string; path: string; query?:
 /** A header's value, its name matched in any case. */
 export function header(headers: Record<string, string> | undefined, lowerName: string) {
   if (headers === undefined) return undefined;
-  for (const name in headers) if (name.toLowerCase() === lowerName) return headers[name];
+  for (const name in headers)
+    if (name.length === lowerName.length && name.toLowerCase() === lowerName) return headers[name];
   return undefined;
 }
 

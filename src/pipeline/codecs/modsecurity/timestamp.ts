@@ -32,6 +32,10 @@ const CLF =
 let lastCtime = '';
 let lastCtimeZone = '';
 let lastCtimeIso: string | undefined;
+/** The last stamp from its month up to its seconds (` Nov 23 04:39:`), its year (` 2026`), its ISO minute. */
+let lastMinutePrefix = '';
+let lastMinuteYear = '';
+let lastMinuteIso = '';
 let lastHour = NaN;
 let lastHourOffsetMs = 0;
 let lastClf = '';
@@ -40,19 +44,56 @@ let lastClfIso: string | undefined;
 /** `%c` local time to ISO-8601 UTC; undefined when the text is not that form. */
 export function ctimeToIso(text: string, zone: 'local' | 'utc'): string | undefined {
   if (text === lastCtime && zone === lastCtimeZone) return lastCtimeIso;
+  const sameMinute = sameMinuteIso(text, zone);
+  if (sameMinute !== undefined) return sameMinute;
   const m = CTIME.exec(text);
   let iso: string | undefined;
   const month = m ? MONTHS[m[1]!] : undefined;
+  lastMinutePrefix = '';
   if (m && month !== undefined) {
     const parts = [Number(m[6]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])];
     const asUtc = Date.UTC(parts[0]!, month, parts[2], parts[3], parts[4], parts[5]);
-    const ms = zone === 'utc' ? asUtc : asUtc - localOffsetMs(asUtc, parts);
+    const offset = zone === 'utc' ? 0 : localOffsetMs(asUtc, parts);
+    const ms = asUtc - offset;
     iso = Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+    // The rest of this minute maps second for second when the offset is whole minutes.
+    if (iso !== undefined && offset % 60_000 === 0 && iso.slice(17, 19) === m[5]) {
+      lastMinutePrefix = text.slice(3, text.length - 7);
+      lastMinuteYear = text.slice(text.length - 5);
+      lastMinuteIso = iso.slice(0, 17);
+    }
   }
   lastCtime = text;
   lastCtimeZone = zone;
   lastCtimeIso = iso;
   return iso;
+}
+
+/**
+ * A stamp in the same minute as the last one parsed (` Nov 23 04:39:` and
+ * ` 2026` equal, two digits 00-59 between; the day of the week, which the
+ * full parse does not read either, any `Xxx`): the last result with its
+ * seconds replaced, without a regular expression or a Date. Undefined otherwise.
+ */
+function sameMinuteIso(text: string, zone: 'local' | 'utc'): string | undefined {
+  const at = text.length - 7;
+  if (lastMinutePrefix === '' || zone !== lastCtimeZone || at !== lastMinutePrefix.length + 3)
+    return undefined;
+  if (!isUpper(text.charCodeAt(0)) || !isLower(text.charCodeAt(1)) || !isLower(text.charCodeAt(2)))
+    return undefined;
+  const tens = text.charCodeAt(at) - 0x30;
+  const ones = text.charCodeAt(at + 1) - 0x30;
+  if (tens < 0 || tens > 5 || ones < 0 || ones > 9) return undefined;
+  if (!text.startsWith(lastMinutePrefix, 3) || !text.endsWith(lastMinuteYear)) return undefined;
+  return `${lastMinuteIso}${tens}${ones}.000Z`;
+}
+
+function isUpper(code: number): boolean {
+  return code >= 0x41 && code <= 0x5a;
+}
+
+function isLower(code: number): boolean {
+  return code >= 0x61 && code <= 0x7a;
 }
 
 /**
