@@ -6,7 +6,7 @@
  * source takes either. A record the decoder refuses is reported through
  * `onMalformed` with its line (and its transaction file) and skipped.
  */
-import { decodeModsecurity, ModsecurityRecordError } from '../../codecs/modsecurity/index.ts';
+import { encodeModsecurityEvent, ModsecurityRecordError } from '../../codecs/modsecurity/index.ts';
 import { ModsecurityFramer, type ModsecurityFramerOptions } from './modsecurity-framer.ts';
 import type { FramedRecord, OnMalformed } from './record-framer.ts';
 
@@ -38,7 +38,7 @@ export class ModsecurityDecoding {
     const events: Buffer[] = [];
     for (const record of records) {
       try {
-        events.push(Buffer.from(JSON.stringify(decodeModsecurity(record.text))));
+        events.push(Buffer.from(encodeModsecurityEvent(record.text)));
       } catch (error) {
         if (!(error instanceof ModsecurityRecordError)) throw error;
         const where = record.path === undefined ? '' : `${record.path}: `;
