@@ -124,14 +124,23 @@ async function ship(
   io: CliIo,
   frameWorker: FrameWorker,
 ): Promise<number> {
-  const [{ shipOnce }, { createLogger, createRegistry }] = await Promise.all([
+  const [{ shipOnce, shipInputPlan }, { createLogger, createRegistry }] = await Promise.all([
     import('../pipeline/ship-once.ts'),
     import('../telemetry/index.ts'),
   ]);
   const sink = await resolveSink(values, io);
   const createService = await shipServiceFactory(sink);
   const dataDir = values['data-dir'] ?? mkdtempSync(join(tmpdir(), 'keepwire-ship-'));
-  const inputs = (positionals.length === 0 ? ['-'] : positionals).map((path) => ({ path }));
+  const plan = shipInputPlan(dataDir, positionals, input.from);
+  if (plan.manifest.wasStdinInterrupted)
+    io.stderr.write(
+      `keepwire ship: the interrupted run in ${dataDir} read standard input, which cannot be resumed: ` +
+        'what it buffered is sent now; give the rest of that input again\n',
+    );
+  if (positionals.length === 0 && plan.inputs.length > 0 && plan.inputs[0]!.path !== '-')
+    io.stderr.write(
+      `keepwire ship: going on with the ${plan.inputs.length} input(s) the interrupted run in ${dataDir} did not finish\n`,
+    );
   const controller = new AbortController();
   const stop = () => {
     controller.abort(new Error('interrupted'));
@@ -144,7 +153,7 @@ async function ship(
   const malformed = new MalformedReport(io.stderr, isTty);
   const isModsecurity = input.from === 'modsecurity';
   const summary = await shipOnce({
-    inputs,
+    plan,
     sink,
     createService,
     dataDir,
@@ -167,9 +176,20 @@ async function ship(
   process.off('SIGINT', stop);
   process.off('SIGTERM', stop);
   if (isTty) stderr.write('\n');
-  if (values.json)
-    writeJson(io, isModsecurity ? { ...summary, malformed: malformed.entries } : summary);
-  else {
+  if (values.json) {
+    const report = { ...summary, isStdinResumeRefused: plan.manifest.wasStdinInterrupted };
+    writeJson(io, isModsecurity ? { ...report, malformed: malformed.entries } : report);
+  } else {
+    for (const start of summary.inputs) {
+      if (start.state === 'resumed')
+        io.stderr.write(
+          `keepwire ship: resumed ${start.path} at byte ${start.offset} (after line ${start.line}), where the interrupted run stopped\n`,
+        );
+      else if (start.state === 'changed')
+        io.stderr.write(
+          `keepwire ship: ${start.path} is not the file read before at this path (${start.reason}): read from the start\n`,
+        );
+    }
     const rate = summary.eventsRead / Math.max(0.001, summary.elapsedMs / 1000);
     io.stderr.write(
       `keepwire ship: ${summary.eventsRead - summary.eventsPending} of ${summary.eventsRead} events acknowledged ` +
@@ -192,11 +212,21 @@ async function ship(
       `keepwire ship: skipped ${summary.eventsRejectedAtInput} input line(s) that were not JSON objects or were too long; fix them and ship them again\n`,
     );
   }
-  if (summary.eventsPending > 0) {
+  const unfinished = summary.inputsUnfinished;
+  if (summary.eventsPending > 0 || unfinished.length > 0) {
+    const files = unfinished.filter((path) => path !== '-');
     io.stderr.write(
-      `keepwire ship: interrupted with ${summary.eventsPending} events not yet acknowledged; they are kept in ${dataDir}: ` +
-        `run again with --data-dir ${dataDir} to send them\n`,
+      `keepwire ship: interrupted with ${summary.eventsPending} events not yet acknowledged` +
+        (files.length > 0
+          ? ` and ${files.length} file(s) not read to their end (${files.join(', ')})`
+          : '') +
+        `; they are kept in ${dataDir}: run again with --data-dir ${dataDir} (the same files, or none) ` +
+        'to send them and read the rest\n',
     );
+    if (unfinished.includes('-'))
+      io.stderr.write(
+        'keepwire ship: standard input was not read to its end and cannot be resumed: give the rest of it again\n',
+      );
   }
   if (summary.isComplete && values['data-dir'] === undefined)
     rmSync(dataDir, { recursive: true, force: true });

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import type { SinkConfig } from '../config/pipeline.ts';
 import type { Logger, Registry } from '../telemetry/index.ts';
 import { DiskBuffer } from './buffer/disk/disk-buffer.ts';
+import { type InputStart, ShipInputs } from './ship-inputs.ts';
 import type { SinkContext } from './sinks/definition.ts';
 import { SinkDriver } from './sinks/driver.ts';
 import type { SinkService } from './sinks/service.ts';
@@ -28,6 +29,12 @@ export interface ShipInput {
   readonly path: string;
 }
 
+/** The inputs of a run, each file resumed at its checkpoint in the data directory (ship-inputs.ts). */
+export interface ShipInputPlan {
+  readonly inputs: readonly ShipInput[];
+  readonly manifest: ShipInputs;
+}
+
 export interface ShipProgress {
   eventsRead: number;
   bytesRead: number;
@@ -40,7 +47,8 @@ export interface ShipProgress {
 }
 
 export interface ShipOptions {
-  readonly inputs: readonly ShipInput[];
+  /** The inputs, and the data directory's memory of them (shipInputPlan). */
+  readonly plan: ShipInputPlan;
   readonly sink: SinkConfig;
   /**
    * Builds the sink's service. `keepwire ship` gives one that does not load
@@ -86,7 +94,28 @@ export interface ShipSummary {
   readonly deadLettered: number;
   readonly deadLetterPath: string;
   readonly elapsedMs: number;
+  /** How each file input started: new, resumed at an earlier run's checkpoint, or changed (from 0). */
+  readonly inputs: readonly InputStart[];
+  /** Inputs not read to their end (an interrupted run): the next run with this --data-dir goes on. */
+  readonly inputsUnfinished: readonly string[];
   readonly isComplete: boolean;
+}
+
+/**
+ * The inputs of a run with `dataDir`: the files given; without any, the
+ * files an interrupted earlier run left unfinished (none left: only the
+ * buffer is drained), or standard input when no run there read files.
+ */
+export function shipInputPlan(
+  dataDir: string,
+  paths: readonly string[],
+  from: string,
+): ShipInputPlan {
+  const manifest = new ShipInputs(dataDir, from);
+  if (paths.length > 0) return { inputs: paths.map((path) => ({ path })), manifest };
+  if (manifest.hasFiles)
+    return { inputs: manifest.unfinished().map((path) => ({ path })), manifest };
+  return { inputs: [{ path: '-' }], manifest };
 }
 
 export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
@@ -121,13 +150,18 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
     registry: options.registry,
     logger: options.logger,
   });
-  const hasStdin = options.inputs.some((input) => input.path === '-');
+  const { inputs, manifest } = options.plan;
+  const hasStdin = inputs.some((input) => input.path === '-');
+  const starts = new Map(
+    inputs
+      .filter((input) => input.path !== '-')
+      .map((input) => [input, manifest.start(input.path)]),
+  );
+  const unfinished = new Set(inputs.map((input) => input.path));
   const progress: ShipProgress = {
     eventsRead: 0,
     bytesRead: 0,
-    totalBytes: hasStdin
-      ? undefined
-      : options.inputs.reduce((sum, input) => sum + statSync(input.path).size, 0),
+    totalBytes: hasStdin ? undefined : fileBytesLeft(starts.values()),
     eventsRejected: 0,
     startedAt: Date.now(),
     pending: () => buffer.pendingEvents,
@@ -137,11 +171,13 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
     : undefined;
   driver.start();
   try {
-    for (const input of options.inputs) {
+    for (const input of inputs) {
+      const start = starts.get(input);
+      if (!start) manifest.stdin(true);
       const reading = readStreamInto(
-        input.path === '-'
-          ? frameChunks(options.stdin, frameWorker)
-          : frameWorker.frameFile(input.path, FILE_CHUNK_BYTES, FILE_CHUNKS_AHEAD),
+        start
+          ? frameWorker.frameFile(input.path, FILE_CHUNK_BYTES, FILE_CHUNKS_AHEAD, start.checkpoint)
+          : frameChunks(options.stdin, frameWorker),
         {
           appendFrames: (frames, events) => buffer.appendFrames(frames, events),
           onReject: (reason, line, detail) => {
@@ -151,6 +187,11 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
           onAppended: (events, bytes) => {
             progress.eventsRead += events;
             progress.bytesRead += bytes;
+          },
+          // Only once the appends before it are durable: a crash re-reads from there.
+          onCheckpoint: async (checkpoint) => {
+            await buffer.sync();
+            manifest.checkpoint(input.path, checkpoint);
           },
           signal,
         },
@@ -162,6 +203,9 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
         if (!signal.aborted) throw error;
       }
       if (signal.aborted) break;
+      if (start) manifest.finish(input.path);
+      else manifest.stdin(false);
+      unfinished.delete(input.path);
     }
     buffer.endLinger();
     if (!signal.aborted) await Promise.race([buffer.drained(), once(signal, 'abort')]);
@@ -182,8 +226,20 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
     deadLettered,
     deadLetterPath,
     elapsedMs: Date.now() - progress.startedAt,
-    isComplete: buffer.pendingEvents === 0 && deadLettered === 0 && progress.eventsRejected === 0,
+    inputs: [...starts.values()].map(({ checkpoint: _, ...start }) => start),
+    inputsUnfinished: [...unfinished],
+    isComplete:
+      buffer.pendingEvents === 0 &&
+      unfinished.size === 0 &&
+      deadLettered === 0 &&
+      progress.eventsRejected === 0,
   };
+}
+
+function fileBytesLeft(starts: Iterable<InputStart>): number {
+  let total = 0;
+  for (const start of starts) total += Math.max(0, statSync(start.path).size - start.offset);
+  return total;
 }
 
 function countLines(path: string): number {

@@ -15,7 +15,12 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FrameReply, FrameRequest, FrameWorkerOptions } from './frame-worker.ts';
+import type {
+  FileCheckpoint,
+  FrameReply,
+  FrameRequest,
+  FrameWorkerOptions,
+} from './frame-worker.ts';
 import { WasmFramer } from './framer/wasm-framer.ts';
 import { type FramedEvents, ModsecurityFrames } from './framing/modsecurity-frames.ts';
 
@@ -30,6 +35,9 @@ interface FileReading {
   fd: number;
   chunkBytes: number;
   credits: number;
+  /** Where the input started (a resumed one: a record boundary), and the next byte to read. */
+  readonly start: FileCheckpoint;
+  position: number;
 }
 let file: FileReading | undefined;
 
@@ -47,14 +55,29 @@ function closeFile(): void {
 /** Reads and frames while the caller has credit left; the last reply is marked. */
 function pump(): void {
   while (file && file.credits > 0) {
-    const { fd, chunkBytes } = file;
-    const read = framer.pushRead(chunkBytes, (into) => readSync(fd, into, 0, into.length, null));
-    file.credits -= 1;
+    const reading = file;
+    const read = framer.pushRead(reading.chunkBytes, (into) => {
+      const bytes = readSync(reading.fd, into, 0, into.length, reading.position);
+      reading.position += bytes;
+      return bytes;
+    });
+    reading.credits -= 1;
+    const consumed = framer.consumed();
     if (read) {
-      reply(read.framed, { inputBytes: read.bytes });
+      const checkpoint = {
+        offset: reading.start.offset + consumed.bytes,
+        line: consumed.lines,
+      };
+      reply(read.framed, { inputBytes: read.bytes, checkpoint });
     } else {
       closeFile();
-      reply(framer.end(), { inputBytes: 0, isLast: true });
+      // The end: everything read is framed (a last line without a newline counts).
+      const isUnterminated = reading.start.offset + consumed.bytes < reading.position;
+      const checkpoint = {
+        offset: reading.position,
+        line: consumed.lines + (isUnterminated ? 1 : 0),
+      };
+      reply(framer.end(), { inputBytes: 0, checkpoint, isLast: true });
     }
   }
 }
@@ -71,7 +94,15 @@ parentPort!.on('message', (request: FrameRequest) => {
     if (request.file !== undefined) {
       closeFile(); // one input at a time: a new one ends any other
       const fd = openSync(request.file, 'r');
-      file = { fd, chunkBytes: request.chunkBytes!, credits: request.credits! };
+      const start = request.start ?? { offset: 0, line: 0 };
+      framer.startAt(start.line);
+      file = {
+        fd,
+        chunkBytes: request.chunkBytes!,
+        credits: request.credits!,
+        start,
+        position: start.offset,
+      };
       pump();
     } else if (request.credits !== undefined) {
       if (file) file.credits += request.credits;

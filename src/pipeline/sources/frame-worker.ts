@@ -37,7 +37,15 @@ export interface FrameRequest {
   readonly file?: string;
   readonly chunkBytes?: number;
   readonly credits?: number;
+  /** `file`: where to start (a record boundary an earlier run checkpointed) and its line number. */
+  readonly start?: FileCheckpoint;
   readonly isCancel?: boolean;
+}
+
+/** A place in a file at a record boundary: its byte offset and the lines before it. */
+export interface FileCheckpoint {
+  readonly offset: number;
+  readonly line: number;
 }
 
 export interface FrameReply {
@@ -48,6 +56,8 @@ export interface FrameReply {
   readonly rejects: InputReject[];
   /** Reading a file: the input bytes this reply covers; the last reply of the file is marked. */
   readonly inputBytes?: number;
+  /** Reading a file: the record boundary its frames so far reach (every record before it framed or skipped). */
+  readonly checkpoint?: FileCheckpoint;
   readonly isLast?: boolean;
 }
 
@@ -58,6 +68,8 @@ type WorkerMessage = FrameReply | { error: string; code?: string } | { isCancell
 export interface FramedInput {
   readonly framed: Promise<Framed>;
   readonly inputBytes: number;
+  /** A file's record boundary once these frames are appended (undefined for standard input). */
+  readonly checkpoint?: FileCheckpoint;
 }
 
 export interface Framed {
@@ -118,12 +130,23 @@ export class FrameWorker {
    * its wasm memory (no read or copy on this thread), in `chunkBytes`
    * reads, at most `ahead` chunks before they are taken; then the end of
    * the input. Stopping early cancels the rest. One input at a time.
+   * `start`: from that record boundary on (a resumed input).
    */
-  async *frameFile(path: string, chunkBytes: number, ahead: number): AsyncGenerator<FramedInput> {
+  async *frameFile(
+    path: string,
+    chunkBytes: number,
+    ahead: number,
+    start: FileCheckpoint = { offset: 0, line: 0 },
+  ): AsyncGenerator<FramedInput> {
     if (this.#failure) throw this.#failure;
     const file = { replies: [] as WorkerMessage[], wake: () => {} };
     this.#file = file;
-    this.#worker.postMessage({ file: path, chunkBytes, credits: ahead } satisfies FrameRequest);
+    this.#worker.postMessage({
+      file: path,
+      chunkBytes,
+      credits: ahead,
+      start,
+    } satisfies FrameRequest);
     let isDone = false;
     try {
       for (;;) {
@@ -142,7 +165,11 @@ export class FrameWorker {
         }
         const reply = message as FrameReply;
         isDone = reply.isLast === true;
-        yield { framed: Promise.resolve(framed(reply)), inputBytes: reply.inputBytes ?? 0 };
+        yield {
+          framed: Promise.resolve(framed(reply)),
+          inputBytes: reply.inputBytes ?? 0,
+          checkpoint: reply.checkpoint,
+        };
         if (isDone) return;
         this.#worker.postMessage({ credits: 1 } satisfies FrameRequest);
       }

@@ -9,7 +9,7 @@
  * oversized lines are counted through `onReject`.
  */
 import { appendFramesWaiting } from './append-waiting.ts';
-import type { Framed, FramedInput, FrameWorker } from './frame-worker.ts';
+import type { FileCheckpoint, FramedInput, FrameWorker } from './frame-worker.ts';
 import type { MalformedReason } from './framing/record-framer.ts';
 
 /** Chunks with the worker at once: enough to keep it busy while an append is written. */
@@ -20,6 +20,8 @@ export interface StreamInputOptions {
   readonly onReject: (reason: MalformedReason, line: number, detail?: string) => void;
   /** Called after each durable append with the events and input bytes it covered. */
   readonly onAppended?: (events: number, inputBytes: number) => void;
+  /** A file's record boundary once the frames before it are appended; awaited before the next append. */
+  readonly onCheckpoint?: (checkpoint: FileCheckpoint) => Promise<void>;
   readonly signal?: AbortSignal;
 }
 
@@ -39,7 +41,7 @@ export async function readStreamInto(
   options: StreamInputOptions,
 ): Promise<number> {
   const { signal } = options;
-  const queued: { framed: Promise<Framed>; inputBytes: number }[] = [];
+  const queued: FramedInput[] = [];
   let isEnded = false;
   let events = 0;
   // Each side wakes the other: the reader when it queued a chunk, the
@@ -61,6 +63,7 @@ export async function readStreamInto(
       if (count > 0) await appendFramesWaiting(options.appendFrames, frames, count, signal);
       events += count;
       options.onAppended?.(count, next.inputBytes);
+      if (next.checkpoint && options.onCheckpoint) await options.onCheckpoint(next.checkpoint);
       queued.shift();
       wakeReader();
     }
@@ -70,9 +73,9 @@ export async function readStreamInto(
     failure = { error };
     wakeReader();
   });
-  const enqueue = async (framed: Promise<Framed>, inputBytes: number) => {
-    framed.catch(() => {}); // observed by the appender, or abandoned after a failure
-    queued.push({ framed, inputBytes });
+  const enqueue = async (next: FramedInput) => {
+    next.framed.catch(() => {}); // observed by the appender, or abandoned after a failure
+    queued.push(next);
     wakeAppender();
     while (queued.length >= AHEAD && !failure) {
       await new Promise<void>((resolve) => {
@@ -81,7 +84,7 @@ export async function readStreamInto(
     }
     if (failure) throw failure.error;
   };
-  for await (const { framed, inputBytes } of input) await enqueue(framed, inputBytes);
+  for await (const next of input) await enqueue(next);
   isEnded = true;
   wakeAppender();
   await appending;

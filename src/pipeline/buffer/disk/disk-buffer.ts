@@ -59,13 +59,10 @@ import { WriteFailure } from './write-failure.ts';
 export type { DiskBufferOptions, DropReason, FsyncPolicy, WhenFull } from './options.ts';
 export type { DamagedRegion } from './recovery.ts';
 
-interface Pending {
-  readonly frames: Buffer;
-  readonly events: number;
-  readonly bytes: number;
+type Pending = Readonly<{ frames: Buffer; events: number; bytes: number }> & {
   resolve(): void;
   reject(error: unknown): void;
-}
+};
 
 interface InFlight {
   readonly end: Cursor;
@@ -379,6 +376,11 @@ export class DiskBuffer implements EventBuffer {
   #saveCursor(): void {
     this.#ledger.write(this.#cursor, this.#options.fsync === 'always');
     this.#writer.removeBefore(this.#cursor.segment);
+  }
+
+  /** Resolves once every append resolved before it is durable, whatever the fsync policy. */
+  sync(): Promise<void> {
+    return this.#writer.sync();
   }
 
   async close(): Promise<void> {

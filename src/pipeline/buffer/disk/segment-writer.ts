@@ -143,6 +143,15 @@ export class SegmentWriter {
     this.#closing = this.#closing.then(() => closing).catch(() => {});
   }
 
+  /** Resolves once every write done before it is durable (segments rolled away from included). */
+  async sync(): Promise<void> {
+    await this.#closing;
+    const handle = this.#handle;
+    if (!this.#isDirty || !handle) return;
+    this.#isDirty = false;
+    await handle.datasync();
+  }
+
   #syncNow(): void {
     const handle = this.#handle;
     if (!this.#isDirty || !handle) return;

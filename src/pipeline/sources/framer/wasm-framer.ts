@@ -58,6 +58,9 @@ export class WasmFramer {
   readonly #wasm: FramerExports;
   /** Lines completed before the current call. */
   #line = 0;
+  /** Bytes pushed, and how many of them end with the last newline (a line boundary). */
+  #pushedBytes = 0;
+  #consumedBytes = 0;
 
   constructor(maxLineBytes: number, check: FrameCheck) {
     if (!Number.isInteger(maxLineBytes) || maxLineBytes < 1)
@@ -70,6 +73,7 @@ export class WasmFramer {
   /** Frames the lines `chunk` completes (with what came before it). */
   push(chunk: Uint8Array): FramedChunk {
     this.#copyIn(chunk);
+    this.#pushed(chunk);
     return this.#collect(this.#wasm.push(chunk.length));
   }
 
@@ -77,7 +81,19 @@ export class WasmFramer {
   end(): FramedChunk {
     const framed = this.#collect(this.#wasm.finish());
     this.#line = 0;
+    this.#pushedBytes = 0;
+    this.#consumedBytes = 0;
     return framed;
+  }
+
+  /** Counts lines from `line` (the lines before a resumed input's start), before the first push. */
+  startAt(line: number): void {
+    this.#line = line;
+  }
+
+  /** The line boundary the frames so far reach: bytes pushed before it, and lines. */
+  consumed(): { bytes: number; lines: number } {
+    return { bytes: this.#consumedBytes, lines: this.#line };
   }
 
   /**
@@ -90,8 +106,10 @@ export class WasmFramer {
     read: (into: Uint8Array) => number,
   ): { framed: FramedChunk; bytes: number } | undefined {
     const at = this.#reserve(maxBytes);
-    const bytes = read(new Uint8Array(this.#wasm.memory.buffer, at, maxBytes));
+    const into = new Uint8Array(this.#wasm.memory.buffer, at, maxBytes);
+    const bytes = read(into);
     if (bytes === 0) return undefined;
+    this.#pushed(into.subarray(0, bytes));
     return { framed: this.#collect(this.#wasm.push(bytes)), bytes };
   }
 
@@ -108,6 +126,13 @@ export class WasmFramer {
   /** framer.c's CRC32C. */
   crc32c(bytes: Uint8Array): number {
     return this.#wasm.crc32c(0, this.#copyIn(bytes), bytes.length) >>> 0;
+  }
+
+  /** Moves the line boundary past the last newline of `chunk` (read before push: memory may grow). */
+  #pushed(chunk: Uint8Array): void {
+    const newline = chunk.lastIndexOf(0x0a);
+    if (newline >= 0) this.#consumedBytes = this.#pushedBytes + newline + 1;
+    this.#pushedBytes += chunk.length;
   }
 
   /** Copies `bytes` in after the carried line; returns where they went. */

@@ -29,6 +29,16 @@ export class ModsecurityDecoding {
     return this.#decode(this.#framer.end());
   }
 
+  /** Counts lines from `line` (a resumed input), before the first push. */
+  startAt(line: number): void {
+    this.#framer.startAt(line);
+  }
+
+  /** Lines before `consumedBytes`. */
+  get consumedLines(): number {
+    return this.#framer.consumedLines;
+  }
+
   /** Offset just past the last whole record or skipped line. */
   get consumedBytes(): number {
     return this.#framer.consumedBytes;

@@ -51,6 +51,8 @@ export class ModsecurityFramer implements RecordFramer {
   #line = 0;
   #pushedBytes = 0;
   consumedBytes = 0;
+  /** Lines before `consumedBytes` (counting from the line `startAt` gave). */
+  consumedLines = 0;
 
   constructor(options: ModsecurityFramerOptions) {
     this.#options = options;
@@ -85,6 +87,12 @@ export class ModsecurityFramer implements RecordFramer {
     return records;
   }
 
+  /** Counts lines from `line` (the lines before a resumed input's start); before the first push. */
+  startAt(line: number): void {
+    this.#line = line;
+    this.consumedLines = line;
+  }
+
   /** At the end of the input: a last line without a newline still counts; then it starts afresh. */
   end(): FramedRecord[] {
     const records: FramedRecord[] = [];
@@ -101,6 +109,7 @@ export class ModsecurityFramer implements RecordFramer {
     this.#line = 0;
     this.#pushedBytes = 0;
     this.consumedBytes = 0;
+    this.consumedLines = 0;
     return records;
   }
 
@@ -131,7 +140,7 @@ export class ModsecurityFramer implements RecordFramer {
     if (record) {
       if (boundary?.id === record.id && boundary.section === 'Z') {
         this.#record = undefined;
-        this.consumedBytes = endOffset;
+        this.#consumed(endOffset, this.#line);
         if (record.isTooLarge) return;
         record.lines.push(line);
         records.push({ text: `${record.lines.join('\n')}\n`, line: record.line });
@@ -139,7 +148,7 @@ export class ModsecurityFramer implements RecordFramer {
       }
       if (boundary?.section === 'A') {
         this.#missingEnd(record, `line ${this.#line} starts another record`);
-        this.consumedBytes = endOffset - raw.length - 1;
+        this.#consumed(endOffset - raw.length - 1, this.#line - 1);
         this.#open(boundary.id, line);
         return;
       }
@@ -149,11 +158,11 @@ export class ModsecurityFramer implements RecordFramer {
       else record.lines.push(line);
       return;
     }
-    this.consumedBytes = endOffset;
+    this.#consumed(endOffset, this.#line);
     if (line.trim() === '') return;
     if (boundary?.section === 'A') {
       this.#isInGarbage = false;
-      this.consumedBytes = endOffset - raw.length - 1;
+      this.#consumed(endOffset - raw.length - 1, this.#line - 1);
       this.#open(boundary.id, line);
       return;
     }
@@ -179,6 +188,11 @@ export class ModsecurityFramer implements RecordFramer {
         'neither a JSON record, a Native section boundary nor a concurrent index line',
       );
     }
+  }
+
+  #consumed(bytes: number, lines: number): void {
+    this.consumedBytes = bytes;
+    this.consumedLines = lines;
   }
 
   #open(id: string, boundary: string): void {

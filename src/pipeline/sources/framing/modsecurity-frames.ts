@@ -38,6 +38,16 @@ export class ModsecurityFrames {
     return this.#frame(this.#decoding.end());
   }
 
+  /** Counts lines from `line` (a resumed input), before the first push. */
+  startAt(line: number): void {
+    this.#decoding.startAt(line);
+  }
+
+  /** The record boundary the frames so far reach: bytes pushed before it, and lines. */
+  consumed(): { bytes: number; lines: number } {
+    return { bytes: this.#decoding.consumedBytes, lines: this.#decoding.consumedLines };
+  }
+
   /** `push` of what `read` puts in a view of `maxBytes`; undefined when it read nothing. */
   pushRead(
     maxBytes: number,

@@ -1,0 +1,183 @@
+/**
+ * What a `keepwire ship` data directory remembers of its inputs
+ * (DATA_DIR/ship-inputs.json), so an interrupted run is finished exactly
+ * where it stopped: each file's path and identity (device, inode, a SHA-256
+ * of its first bytes) and how far it was read, as a checkpoint at a record
+ * boundary. A checkpoint is written (atomically, replace-file.ts) only after
+ * the buffer appends up to it are durable, so a crash re-reads at most what
+ * was appended after the last one. A different file at the same path
+ * (another identity, or shorter than the checkpoint) is read from the start.
+ * Standard input cannot be resumed: the manifest only remembers that a run
+ * reading it was interrupted, to say so.
+ */
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { replaceFileSync } from '../fs/replace-file.ts';
+import type { FileCheckpoint } from './sources/frame-worker.ts';
+
+/** Bytes of a file's start whose hash is part of its identity. */
+const HEAD_BYTES = 4096;
+const MANIFEST = 'ship-inputs.json';
+
+interface InputEntry {
+  readonly path: string;
+  readonly from: string;
+  readonly dev: number;
+  readonly ino: number;
+  readonly headBytes: number;
+  readonly headSha256: string;
+  offset: number;
+  line: number;
+  isDone: boolean;
+}
+
+interface Manifest {
+  readonly version: 1;
+  readonly inputs: InputEntry[];
+  /** A run read standard input and did not reach its end. */
+  isStdinInterrupted: boolean;
+}
+
+/** How one input of this run starts, as the summary reports it. */
+export interface InputStart {
+  readonly path: string;
+  /**
+   * `new`: not read before; `resumed`: from an earlier run's checkpoint
+   * (`offset` > 0); `changed`: a different file than the one read before
+   * at this path, read from the start (`reason` says why).
+   */
+  readonly state: 'new' | 'resumed' | 'changed';
+  readonly offset: number;
+  readonly line: number;
+  readonly reason?: string;
+}
+
+export class ShipInputs {
+  readonly #path: string;
+  readonly #manifest: Manifest;
+  readonly #from: string;
+  /** What the interrupted run before this one left of standard input. */
+  readonly wasStdinInterrupted: boolean;
+
+  constructor(dataDir: string, from: string) {
+    this.#path = join(dataDir, MANIFEST);
+    this.#from = from;
+    this.#manifest = existsSync(this.#path)
+      ? (JSON.parse(readFileSync(this.#path, 'utf8')) as Manifest)
+      : { version: 1, inputs: [], isStdinInterrupted: false };
+    this.wasStdinInterrupted = this.#manifest.isStdinInterrupted;
+  }
+
+  /** Whether an earlier run named files (a rerun without any then reads no standard input). */
+  get hasFiles(): boolean {
+    return this.#manifest.inputs.length > 0;
+  }
+
+  /** The files an earlier run did not read to their end, in the order it read them. */
+  unfinished(): string[] {
+    return this.#manifest.inputs.filter((entry) => !entry.isDone).map((entry) => entry.path);
+  }
+
+  /** Where `path` starts in this run: its checkpoint when it is the file read before, else 0. */
+  start(path: string): InputStart & { checkpoint: FileCheckpoint } {
+    const absolute = resolve(path);
+    const identity = identify(absolute);
+    const index = this.#manifest.inputs.findIndex((entry) => entry.path === absolute);
+    const known = this.#manifest.inputs[index];
+    const change = known && whyChanged(known, identity, this.#from);
+    if (known && change === undefined) {
+      // Read again to its end: a file that grew since is read on from there.
+      known.isDone = false;
+      this.#write();
+      const checkpoint = { offset: known.offset, line: known.line };
+      return {
+        path,
+        state: known.offset > 0 ? 'resumed' : 'new',
+        ...checkpoint,
+        checkpoint,
+      };
+    }
+    const entry: InputEntry = { ...identity, from: this.#from, offset: 0, line: 0, isDone: false };
+    if (known) this.#manifest.inputs[index] = entry;
+    else this.#manifest.inputs.push(entry);
+    this.#write();
+    const checkpoint = { offset: 0, line: 0 };
+    return known
+      ? { path, state: 'changed', ...checkpoint, reason: change, checkpoint }
+      : { path, state: 'new', ...checkpoint, checkpoint };
+  }
+
+  /** Records that `path` is read up to `checkpoint`: call only once the appends before it are durable. */
+  checkpoint(path: string, checkpoint: FileCheckpoint): void {
+    const entry = this.#entry(path);
+    entry.offset = checkpoint.offset;
+    entry.line = checkpoint.line;
+    this.#write();
+  }
+
+  /** `path` was read to its end (and its last checkpoint is there). */
+  finish(path: string): void {
+    this.#entry(path).isDone = true;
+    this.#write();
+  }
+
+  /** Standard input is being read (`isReading`) or reached its end. */
+  stdin(isReading: boolean): void {
+    this.#manifest.isStdinInterrupted = isReading;
+    this.#write();
+  }
+
+  #entry(path: string): InputEntry {
+    const absolute = resolve(path);
+    const entry = this.#manifest.inputs.find((known) => known.path === absolute);
+    if (!entry) throw new Error(`${absolute} was not started`);
+    return entry;
+  }
+
+  #write(): void {
+    replaceFileSync(this.#path, `${JSON.stringify(this.#manifest, null, 1)}\n`, 0o600);
+  }
+}
+
+type Identity = Pick<InputEntry, 'path' | 'dev' | 'ino' | 'headBytes' | 'headSha256'> & {
+  readonly size: number;
+};
+
+function identify(path: string): Identity {
+  const { dev, ino, size } = statSync(path);
+  const head = readHead(path, Math.min(size, HEAD_BYTES));
+  return { path, dev, ino, size, headBytes: head.length, headSha256: sha256(head) };
+}
+
+/** Why the file at a known path is not the one read before; undefined when it is. */
+function whyChanged(known: InputEntry, now: Identity, from: string): string | undefined {
+  if (known.from !== from) return `it was read as ${known.from} before, now as ${from}`;
+  if (known.dev !== now.dev || known.ino !== now.ino)
+    return 'another file is at this path (device or inode changed)';
+  if (now.size < known.offset)
+    return `it is shorter (${now.size} bytes) than where the last run stopped (${known.offset})`;
+  if (sha256(readHead(known.path, known.headBytes)) !== known.headSha256)
+    return `its first ${known.headBytes} bytes changed`;
+  return undefined;
+}
+
+function readHead(path: string, bytes: number): Buffer {
+  const head = Buffer.alloc(bytes);
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < bytes) {
+      const read = readSync(fd, head, done, bytes - done, done);
+      if (read === 0) break;
+      done += read;
+    }
+    return head.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
