@@ -1,24 +1,46 @@
 /**
- * What a `keepwire ship` data directory remembers of its inputs
- * (DATA_DIR/ship-inputs.json), so an interrupted run is finished exactly
- * where it stopped: each file's path and identity (device, inode, a SHA-256
- * of its first bytes) and how far it was read, as a checkpoint at a record
- * boundary. A checkpoint is written (atomically, replace-file.ts) only after
- * the buffer appends up to it are durable, so a crash re-reads at most what
- * was appended after the last one. A different file at the same path
- * (another identity, or shorter than the checkpoint) is read from the start.
- * Standard input cannot be resumed: the manifest only remembers that a run
- * reading it was interrupted, to say so.
+ * What a `keepwire ship` data directory remembers of its inputs, so an
+ * interrupted run is finished exactly where it stopped: each file's path
+ * and identity (device, inode, a SHA-256 of its first bytes) and how far it
+ * was read, as checkpoints at record boundaries, in two files:
+ * - DATA_DIR/ship-inputs.json (atomic and fsynced, replace-file.ts): the
+ *   identities and, per file, a checkpoint written only after the buffer
+ *   appends up to it are durable (a sync of the buffer in the background);
+ * - DATA_DIR/ship-inputs.latest.json (atomic, not fsynced): right after each
+ *   append, its checkpoint with where the buffer's data then ended. A rerun
+ *   takes it when the buffer still holds that data (positions.ts): always
+ *   after a kill, so a crash re-reads nothing appended; else the durable one.
+ * A different file at the same path (another identity, or shorter than the
+ * checkpoint) is read from the start. Standard input cannot be resumed: the
+ * manifest only remembers that a run reading it was interrupted, to say so.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { replaceFileSync } from '../fs/replace-file.ts';
+import type { BufferPosition, BufferPositions } from './buffer/disk/positions.ts';
 import type { FileCheckpoint } from './sources/frame-worker.ts';
 
 /** Bytes of a file's start whose hash is part of its identity. */
 const HEAD_BYTES = 4096;
 const MANIFEST = 'ship-inputs.json';
+const LATEST = 'ship-inputs.latest.json';
+
+/** A checkpoint taken right after an append, with where the buffer's data then ended. */
+interface LatestCheckpoint extends FileCheckpoint {
+  readonly position: BufferPosition;
+  /** The identity of the file it belongs to (ino and head hash): a replaced file's is ignored. */
+  readonly file: string;
+}
 
 interface InputEntry {
   readonly path: string;
@@ -55,14 +77,22 @@ export interface InputStart {
 
 export class ShipInputs {
   readonly #path: string;
+  readonly #latestPath: string;
   readonly #manifest: Manifest;
+  readonly #latest: Record<string, LatestCheckpoint>;
   readonly #from: string;
+  /** The background sync that promotes the latest checkpoints to durable ones, and whether another is due. */
+  #syncing: Promise<void> | undefined;
+  #isSyncDue = false;
+  #positions: BufferPositions | undefined;
   /** What the interrupted run before this one left of standard input. */
   readonly wasStdinInterrupted: boolean;
 
   constructor(dataDir: string, from: string) {
     this.#path = join(dataDir, MANIFEST);
+    this.#latestPath = join(dataDir, LATEST);
     this.#from = from;
+    this.#latest = readLatest(this.#latestPath);
     this.#manifest = existsSync(this.#path)
       ? (JSON.parse(readFileSync(this.#path, 'utf8')) as Manifest)
       : { version: 1, inputs: [], isStdinInterrupted: false };
@@ -79,8 +109,12 @@ export class ShipInputs {
     return this.#manifest.inputs.filter((entry) => !entry.isDone).map((entry) => entry.path);
   }
 
-  /** Where `path` starts in this run: its checkpoint when it is the file read before, else 0. */
-  start(path: string): InputStart & { checkpoint: FileCheckpoint } {
+  /**
+   * Where `path` starts in this run: its checkpoint when it is the file
+   * read before, else 0. Ask before this run appends to the buffer.
+   */
+  start(path: string, positions: BufferPositions): InputStart & { checkpoint: FileCheckpoint } {
+    this.#positions = positions;
     const absolute = resolve(path);
     const identity = identify(absolute);
     const index = this.#manifest.inputs.findIndex((entry) => entry.path === absolute);
@@ -89,6 +123,15 @@ export class ShipInputs {
     if (known && change === undefined) {
       // Read again to its end: a file that grew since is read on from there.
       known.isDone = false;
+      const latest = this.#latest[absolute];
+      if (
+        latest?.file === fileKey(known) &&
+        latest.offset > known.offset &&
+        positions.holds(latest.position)
+      ) {
+        known.offset = latest.offset;
+        known.line = latest.line;
+      }
       this.#write();
       const checkpoint = { offset: known.offset, line: known.line };
       return {
@@ -108,18 +151,59 @@ export class ShipInputs {
       : { path, state: 'new', ...checkpoint, checkpoint };
   }
 
-  /** Records that `path` is read up to `checkpoint`: call only once the appends before it are durable. */
+  /**
+   * Records that `path` is read up to `checkpoint`, once the appends before
+   * it resolved (the buffer's end now covers them); made durable by a sync
+   * of the buffer in the background.
+   */
   checkpoint(path: string, checkpoint: FileCheckpoint): void {
     const entry = this.#entry(path);
-    entry.offset = checkpoint.offset;
-    entry.line = checkpoint.line;
+    this.#latest[entry.path] = {
+      ...checkpoint,
+      position: this.#positions!.end(),
+      file: fileKey(entry),
+    };
+    const temporary = `${this.#latestPath}.tmp`;
+    writeFileSync(temporary, JSON.stringify(this.#latest), { mode: 0o600 });
+    renameSync(temporary, this.#latestPath);
+    this.#isSyncDue = true;
+    this.#syncing ??= this.#promote();
+  }
+
+  /** `path` was read to its end: its last checkpoint is made durable, and it is marked done. */
+  async finish(path: string): Promise<void> {
+    await this.settle();
+    this.#entry(path).isDone = true;
     this.#write();
   }
 
-  /** `path` was read to its end (and its last checkpoint is there). */
-  finish(path: string): void {
-    this.#entry(path).isDone = true;
-    this.#write();
+  /** Makes every checkpoint taken so far durable (a sync of the buffer); before the buffer closes. */
+  async settle(): Promise<void> {
+    if (this.#syncing) await this.#syncing;
+    if (this.#isSyncDue) await (this.#syncing ??= this.#promote());
+  }
+
+  /** Syncs the buffer and then writes the checkpoints taken before it as durable ones, while any are due. */
+  async #promote(): Promise<void> {
+    try {
+      while (this.#isSyncDue) {
+        this.#isSyncDue = false;
+        const taken = Object.entries(this.#latest);
+        await this.#positions!.sync();
+        for (const [path, latest] of taken) {
+          const entry = this.#manifest.inputs.find((known) => known.path === path);
+          if (entry && fileKey(entry) === latest.file && latest.offset > entry.offset) {
+            entry.offset = latest.offset;
+            entry.line = latest.line;
+          }
+        }
+        this.#write();
+      }
+    } catch {
+      // The buffer failed to sync: it reports that itself; the durable checkpoints stay behind.
+    } finally {
+      this.#syncing = undefined;
+    }
   }
 
   /** Standard input is being read (`isReading`) or reached its end. */
@@ -143,6 +227,19 @@ export class ShipInputs {
 type Identity = Pick<InputEntry, 'path' | 'dev' | 'ino' | 'headBytes' | 'headSha256'> & {
   readonly size: number;
 };
+
+function fileKey(entry: Pick<InputEntry, 'ino' | 'headSha256'>): string {
+  return `${entry.ino}:${entry.headSha256}`;
+}
+
+/** The latest checkpoints, or none when the file is missing or was cut by a power loss. */
+function readLatest(path: string): Record<string, LatestCheckpoint> {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, LatestCheckpoint>;
+  } catch {
+    return {};
+  }
+}
 
 function identify(path: string): Identity {
   const { dev, ino, size } = statSync(path);

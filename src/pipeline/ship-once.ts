@@ -155,7 +155,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
   const starts = new Map(
     inputs
       .filter((input) => input.path !== '-')
-      .map((input) => [input, manifest.start(input.path)]),
+      .map((input) => [input, manifest.start(input.path, buffer.positions)]),
   );
   const unfinished = new Set(inputs.map((input) => input.path));
   const progress: ShipProgress = {
@@ -188,11 +188,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
             progress.eventsRead += events;
             progress.bytesRead += bytes;
           },
-          // Only once the appends before it are durable: a crash re-reads from there.
-          onCheckpoint: async (checkpoint) => {
-            await buffer.sync();
-            manifest.checkpoint(input.path, checkpoint);
-          },
+          onCheckpoint: (checkpoint) => manifest.checkpoint(input.path, checkpoint),
           signal,
         },
       );
@@ -203,7 +199,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
         if (!signal.aborted) throw error;
       }
       if (signal.aborted) break;
-      if (start) manifest.finish(input.path);
+      if (start) await manifest.finish(input.path);
       else manifest.stdin(false);
       unfinished.delete(input.path);
     }
@@ -212,6 +208,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
   } finally {
     clearInterval(timer);
     options.onProgress?.(progress);
+    await manifest.settle();
     await driver.stop(); // closes the service's pooled connections too
     await buffer.close();
   }

@@ -21,7 +21,7 @@ export interface StreamInputOptions {
   /** Called after each durable append with the events and input bytes it covered. */
   readonly onAppended?: (events: number, inputBytes: number) => void;
   /** A file's record boundary once the frames before it are appended; awaited before the next append. */
-  readonly onCheckpoint?: (checkpoint: FileCheckpoint) => Promise<void>;
+  readonly onCheckpoint?: (checkpoint: FileCheckpoint) => void | Promise<void>;
   readonly signal?: AbortSignal;
 }
 

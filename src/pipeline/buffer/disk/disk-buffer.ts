@@ -42,6 +42,7 @@ import { ReadWaiter } from '../read-waiter.ts';
 import { nodeFilesystem } from './filesystem.ts';
 import { type Cursor, Ledger } from './ledger.ts';
 import { type DiskBufferOptions, reportDamage } from './options.ts';
+import { BufferPositions } from './positions.ts';
 import {
   encodeRecords,
   FRAME_HEADER_BYTES,
@@ -378,9 +379,9 @@ export class DiskBuffer implements EventBuffer {
     this.#writer.removeBefore(this.#cursor.segment);
   }
 
-  /** Resolves once every append resolved before it is durable, whatever the fsync policy. */
-  sync(): Promise<void> {
-    return this.#writer.sync();
+  /** Where written data ends, what an earlier process's data survived, and a sync (positions.ts). */
+  get positions(): BufferPositions {
+    return new BufferPositions(this.#segments, () => this.#cursor, this.#writer);
   }
 
   async close(): Promise<void> {
