@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { type CountingServer, startCountingServer } from '../support/counting-server.ts';
 import { CLI, makeDataDir, runCli } from '../support/keepwire-process.ts';
 import { seqLines, waitFor, writeShipConfig } from '../support/ship-serve.ts';
@@ -66,7 +66,8 @@ async function interrupt(
   return { code, stderr };
 }
 
-function tally(collector: CountingServer): { missing: number; duplicates: number } {
+/** Every sequence number arrived; the duplicates are at most the batches in flight. */
+function assertEveryEventAtLeastOnce(t: TestContext, collector: CountingServer): void {
   let missing = 0;
   let duplicates = 0;
   for (let seq = 0; seq < TOTAL; seq++) {
@@ -74,7 +75,9 @@ function tally(collector: CountingServer): { missing: number; duplicates: number
     if (count === 0) missing += 1;
     duplicates += Math.max(0, count - 1);
   }
-  return { missing, duplicates };
+  t.diagnostic(`${duplicates} duplicates (at most ${IN_FLIGHT} in flight)`);
+  assert.equal(missing, 0, `${missing} sequence numbers never sent`);
+  assert.ok(duplicates <= IN_FLIGHT, `${duplicates} duplicates, more than ${IN_FLIGHT} in flight`);
 }
 
 test('ship: kill -9 mid-run, then --data-dir alone: every event, duplicates only in flight', {
@@ -91,6 +94,7 @@ test('ship: kill -9 mid-run, then --data-dir alone: every event, duplicates only
       { timeoutMs: 90_000 },
     );
     assert.equal(resumed.code, 0, resumed.stderr);
+    assertEveryEventAtLeastOnce(t, collector);
     assert.match(resumed.stderr, /going on with the 1 input\(s\) the interrupted run/);
     const summary = JSON.parse(resumed.stdout);
     assert.equal(summary.isComplete, true);
@@ -98,13 +102,6 @@ test('ship: kill -9 mid-run, then --data-dir alone: every event, duplicates only
     assert.equal(summary.inputs[0].state, 'resumed');
     assert.ok(summary.inputs[0].offset > 0);
     assert.deepEqual(summary.inputsUnfinished, []);
-    const { missing, duplicates } = tally(collector);
-    t.diagnostic(`${duplicates} duplicates (at most ${IN_FLIGHT} in flight)`);
-    assert.equal(missing, 0, `${missing} sequence numbers never sent`);
-    assert.ok(
-      duplicates <= IN_FLIGHT,
-      `${duplicates} duplicates, more than ${IN_FLIGHT} in flight`,
-    );
   } finally {
     await collector.close();
   }
@@ -118,19 +115,13 @@ test('ship: SIGTERM mid-run names the unread file; --data-dir alone finishes it'
     const run = prepare(collector, 'kw-ship-term-');
     const stopped = await interrupt(run, collector, 'SIGTERM', 40_000);
     assert.equal(stopped.code, 1, stopped.stderr);
-    assert.match(stopped.stderr, /and 1 file\(s\) not read to their end \(.*events\.ndjson\)/);
     const resumed = await runCli(['ship', '--config', run.config, '--data-dir', run.dataDir], {
       timeoutMs: 90_000,
     });
     assert.equal(resumed.code, 0, resumed.stderr);
+    assertEveryEventAtLeastOnce(t, collector);
+    assert.match(stopped.stderr, /and 1 file\(s\) not read to their end \(.*events\.ndjson\)/);
     assert.match(resumed.stderr, /resumed .*events\.ndjson at byte \d+ \(after line \d+\)/);
-    const { missing, duplicates } = tally(collector);
-    t.diagnostic(`${duplicates} duplicates (at most ${IN_FLIGHT} in flight)`);
-    assert.equal(missing, 0, `${missing} sequence numbers never sent`);
-    assert.ok(
-      duplicates <= IN_FLIGHT,
-      `${duplicates} duplicates, more than ${IN_FLIGHT} in flight`,
-    );
   } finally {
     await collector.close();
   }
@@ -146,15 +137,8 @@ test('ship: kill -9, then the same file again: no duplicates beyond in flight; a
     const again = ['ship', run.input, '--config', run.config, '--data-dir', run.dataDir, '--json'];
     const resumed = await runCli(again, { timeoutMs: 90_000 });
     assert.equal(resumed.code, 0, resumed.stderr);
-    const summary = JSON.parse(resumed.stdout);
-    assert.equal(summary.inputs[0].state, 'resumed');
-    const { missing, duplicates } = tally(collector);
-    t.diagnostic(`${duplicates} duplicates (at most ${IN_FLIGHT} in flight)`);
-    assert.equal(missing, 0, `${missing} sequence numbers never sent`);
-    assert.ok(
-      duplicates <= IN_FLIGHT,
-      `${duplicates} duplicates, more than ${IN_FLIGHT} in flight`,
-    );
+    assertEveryEventAtLeastOnce(t, collector);
+    assert.equal(JSON.parse(resumed.stdout).inputs[0].state, 'resumed');
 
     // Shipped whole: the same file again sends nothing.
     const before = collector.events;

@@ -59,6 +59,7 @@ export async function readStreamInto(
         continue;
       }
       const { frames, events: count, rejects } = await next.framed;
+      signal?.throwIfAborted(); // stop at once: what was appended is all a checkpoint covers
       for (const [reason, line, detail] of rejects) options.onReject(reason, line, detail);
       if (count > 0) await appendFramesWaiting(options.appendFrames, frames, count, signal);
       events += count;
