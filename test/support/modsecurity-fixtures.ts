@@ -36,3 +36,20 @@ export function concurrentFiles(dir: string): string[] {
   }
   return out.sort();
 }
+
+/** A small Native record with id `id` (8 characters): v3 boundaries, or v2; without its Z when `withZ` is false. */
+export function nativeRecord(id: string, v2 = false, withZ = true): string {
+  const b = (section: string) => (v2 ? `--${id}-${section}--` : `---${id}---${section}--`);
+  return [
+    b('A'),
+    `[23/Nov/2026:04:39:10 +0000] 1795408750.${id} 127.0.0.1 50310 127.0.0.1 44493`,
+    b('B'),
+    'GET /?id=1 HTTP/1.1',
+    'Host: 127.0.0.1',
+    '',
+    b('H'),
+    'ModSecurity: Warning. [id "942100"]',
+    '',
+    ...(withZ ? [b('Z'), ''] : []),
+  ].join('\n');
+}

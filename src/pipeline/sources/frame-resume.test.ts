@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { makeDataDir } from '../../../test/support/keepwire-process.ts';
+import { nativeRecord } from '../../../test/support/modsecurity-fixtures.ts';
 import { type FileCheckpoint, FrameWorker, type FrameWorkerOptions } from './frame-worker.ts';
 
 const workers: FrameWorker[] = [];
@@ -101,30 +102,14 @@ test('ModSecurity: resumed at any checkpoint (never inside a record), the events
   const dir = makeDataDir('kw-frame-resume-modsec-');
   const storage = join(dir, 'storage');
   mkdirSync(join(storage, '20261123', '20261123-0439'), { recursive: true });
-  const native = (id: string, v2: boolean) => {
-    const b = (section: string) => (v2 ? `--${id}-${section}--` : `---${id}---${section}--`);
-    return [
-      b('A'),
-      `[23/Nov/2026:04:39:10 +0000] 1795408750.${id} 127.0.0.1 50310 127.0.0.1 44493`,
-      b('B'),
-      'GET /?id=1 HTTP/1.1',
-      'Host: 127.0.0.1',
-      '',
-      b('H'),
-      'ModSecurity: Warning. [id "942100"]',
-      '',
-      b('Z'),
-      '',
-    ].join('\n');
-  };
   const parts: string[] = [];
   for (let i = 0; i < 6; i++) {
     const id = `${i}`.padStart(8, 'a');
     const transaction = join(storage, '20261123', '20261123-0439', `20261123-043913-${id}`);
-    writeFileSync(transaction, native(id, false));
+    writeFileSync(transaction, nativeRecord(id, false));
     parts.push(
       `{"transaction":{"unique_id":"j${i}","time_stamp":"Mon Nov 23 04:39:10 2026"}}\n`,
-      native(`${i}`.padStart(8, 'b'), i % 2 === 0),
+      nativeRecord(`${i}`.padStart(8, 'b'), i % 2 === 0),
       `127.0.0.1 - - [23/Nov/2026:04:39:13 +0000] "GET / HTTP/1.1" 200 0 "-" "-" ${id} "-" ` +
         `/var/log/${transaction.split('/').slice(-3).join('/')} 0 200.000000 md5:0\n`,
       i === 3 ? 'garbage line\n' : '',

@@ -3,24 +3,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeDataDir } from '../../../../test/support/keepwire-process.ts';
+import { nativeRecord } from '../../../../test/support/modsecurity-fixtures.ts';
 import { ModsecurityFramer } from './modsecurity-framer.ts';
 import type { FramedRecord, MalformedRecord } from './record-framer.ts';
 
-const native = (id: string, v2 = false, withZ = true) => {
-  const b = (section: string) => (v2 ? `--${id}-${section}--` : `---${id}---${section}--`);
-  return [
-    b('A'),
-    `[23/Nov/2026:04:39:10 +0000] 1795408750.${id} 127.0.0.1 50310 127.0.0.1 44493`,
-    b('B'),
-    'GET /?id=1 HTTP/1.1',
-    'Host: 127.0.0.1',
-    '',
-    b('H'),
-    'ModSecurity: Warning. [id "942100"]',
-    '',
-    ...(withZ ? [b('Z'), ''] : []),
-  ].join('\n');
-};
+const native = nativeRecord;
 const json = (n: number) => `{"transaction":{"unique_id":"${n}"}}\n`;
 
 function frame(input: string | Buffer, chunkBytes: number, storageDir?: string) {
