@@ -41,9 +41,13 @@ ${INPUT_HELP}
 ${SINK_HELP}
 
 Options:
-  --data-dir DIR           keep the buffer and dead-letter file in DIR: an
-                           interrupted run resumes there (default: a temporary
-                           directory, removed after a complete run)
+  --data-dir DIR           keep the buffer, the dead-letter file and how far
+                           each input file was read in DIR: run again with
+                           it (and the same files, or none) to finish an
+                           interrupted run where it stopped; a different
+                           file at the same path is read from the start;
+                           standard input cannot be resumed (default: a
+                           temporary directory, removed after a complete run)
   --shape-only             only check that each line looks like a JSON object
                            (starts with "{", ends with "}", valid UTF-8), not
                            that it parses: about 20 times cheaper, for input
