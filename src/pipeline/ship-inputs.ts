@@ -34,6 +34,8 @@ import type { FileCheckpoint } from './sources/frame-worker.ts';
 const HEAD_BYTES = 4096;
 const MANIFEST = 'ship-inputs.json';
 const LATEST = 'ship-inputs.latest.json';
+/** The durable checkpoints follow the latest at most this often (a buffer sync each time), but at the end at once. */
+const PROMOTE_EVERY_MS = 1000;
 
 /** A checkpoint taken right after an append, with where the buffer's data then ended. */
 interface LatestCheckpoint extends FileCheckpoint {
@@ -84,6 +86,8 @@ export class ShipInputs {
   /** The background sync that promotes the latest checkpoints to durable ones, and whether another is due. */
   #syncing: Promise<void> | undefined;
   #isSyncDue = false;
+  #isSettling = false;
+  #wakePromote = () => {};
   #positions: BufferPositions | undefined;
   /** What the interrupted run before this one left of standard input. */
   readonly wasStdinInterrupted: boolean;
@@ -179,8 +183,17 @@ export class ShipInputs {
 
   /** Makes every checkpoint taken so far durable (a sync of the buffer); before the buffer closes. */
   async settle(): Promise<void> {
-    if (this.#syncing) await this.#syncing;
-    if (this.#isSyncDue) await (this.#syncing ??= this.#promote());
+    this.#isSettling = true;
+    this.#wakePromote();
+    try {
+      if (this.#syncing) await this.#syncing;
+      if (this.#isSyncDue) {
+        this.#syncing ??= this.#promote();
+        await this.#syncing;
+      }
+    } finally {
+      this.#isSettling = false;
+    }
   }
 
   /** Syncs the buffer and then writes the checkpoints taken before it as durable ones, while any are due. */
@@ -198,12 +211,23 @@ export class ShipInputs {
           }
         }
         this.#write();
+        if (this.#isSyncDue && !this.#isSettling) await this.#pause();
       }
     } catch {
       // The buffer failed to sync: it reports that itself; the durable checkpoints stay behind.
     } finally {
       this.#syncing = undefined;
     }
+  }
+
+  #pause(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, PROMOTE_EVERY_MS);
+      this.#wakePromote = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   /** Standard input is being read (`isReading`) or reached its end. */
