@@ -9,14 +9,24 @@ import { type CliIo, type Command, parseOptions, writeJson } from './command.ts'
 
 const HELP = `Usage: keepwire agents enroll --name NAME [--group GROUP]... [--json]
        keepwire agents list [--json]
+       keepwire agents revoke ID [--json]
+       keepwire agents rotate ID [--json]
 
-Enrols agents and lists them, through the running server's management API.
+Enrols agents, lists them, and revokes or rotates their tokens, through the
+running server's management API.
 
   enroll   creates an agent and prints its id and token. The token is shown
            once (the server keeps only its hash): give it to the agent as
            "keepwire agent --token TOKEN".
   list     every enrolled agent, whether it is connected now (long-poll or
            SSE) and when it was last seen.
+  revoke   ends the agent's token for good: its requests are refused (401
+           CTRL_AGENT_TOKEN_REVOKED) and its open long-poll or SSE stream is
+           ended at once, on every node. The record stays, marked revoked;
+           enrol a new agent to replace it.
+  rotate   gives the agent a new token, printed once; the old one is
+           refused at once and its open waits end. Restart the agent with
+           the new --token.
 
 Options:
   --name NAME         the agent's unique name (letters, digits, . _ : @ -)
@@ -27,12 +37,14 @@ ${CONNECTION_HELP}
 Examples:
   keepwire agents enroll --name web-01 --group web --json
   keepwire agents list --data-dir /var/lib/keepwire
+  keepwire agents rotate 0193a5c2-7d1e-7f00-8a4b-1c2d3e4f5a6b --json
+  keepwire agents revoke 0193a5c2-7d1e-7f00-8a4b-1c2d3e4f5a6b
   keepwire agents list --server http://127.0.0.1:8680 --token "$(cat var/admin.token)"
 `;
 
 export const agentsCommand: Command = {
   name: 'agents',
-  summary: 'enrol agents (prints their token once) and list them',
+  summary: 'enrol agents (prints their token once), list them, revoke or rotate their tokens',
   help: HELP,
   async run(args: string[], io: CliIo): Promise<number> {
     const { values, positionals } = parseOptions(
@@ -45,10 +57,15 @@ export const agentsCommand: Command = {
       'agents',
       true,
     );
-    const [action] = positionals;
-    if (action !== 'enroll' && action !== 'list') {
+    const [action, id] = positionals;
+    if (action !== 'enroll' && action !== 'list' && action !== 'revoke' && action !== 'rotate') {
       throw new UsageError(
-        'say "keepwire agents enroll --name NAME" or "keepwire agents list"; see --help',
+        'say "keepwire agents enroll --name NAME", "keepwire agents list", "keepwire agents revoke ID" or "keepwire agents rotate ID"; see --help',
+      );
+    }
+    if ((action === 'revoke' || action === 'rotate') && id === undefined) {
+      throw new UsageError(
+        `agents ${action} needs the agent's id: keepwire agents ${action} ID (ids: keepwire agents list)`,
       );
     }
     // Loaded here, not at the top: `--help` loads no HTTP client.
@@ -66,6 +83,20 @@ export const agentsCommand: Command = {
           io.stdout.write(
             `enrolled ${agent.name} as ${agent.id}\ntoken (shown once): ${agent.token}\n` +
               `run it: keepwire agent --server URL --token ${agent.token}\n`,
+          );
+        return 0;
+      }
+      if (action === 'revoke' || action === 'rotate') {
+        const path = `/v1/agents/${encodeURIComponent(id!)}/${action}`;
+        const agent = await client.call<Agent & { token?: string }>('POST', path, {});
+        if (values.json) writeJson(io, agent);
+        else if (agent.token === undefined)
+          io.stdout.write(`revoked ${agent.name} (${agent.id}) at ${agent.revokedAt}\n`);
+        else
+          io.stdout.write(
+            `rotated the token of ${agent.name} (${agent.id}); the old one is refused now\n` +
+              `new token (shown once): ${agent.token}\n` +
+              `restart it: keepwire agent --server URL --token ${agent.token}\n`,
           );
         return 0;
       }

@@ -26,9 +26,15 @@ import {
   type DeliveryTarget,
   type Target,
   targetKey,
+  tokenEndKey,
 } from './command.ts';
 import type { ControlMetrics } from './control-metrics.ts';
-import { AgentNotFoundError, CommandConflictError, GroupEmptyError } from './errors.ts';
+import {
+  AgentNotFoundError,
+  AgentRevokedError,
+  CommandConflictError,
+  GroupEmptyError,
+} from './errors.ts';
 import type { CommandNotifier } from './notifier.ts';
 import type { Agent, CommandFilter, CommandPage, NewRequest, Store } from './store/store.ts';
 import type { UuidV7Generator } from './uuid-v7.ts';
@@ -135,8 +141,9 @@ export class CommandService {
   async #expand(target: Target): Promise<DeliveryTarget[]> {
     if (target.type === 'component') return [{ type: 'component', id: target.id }];
     if (target.type === 'agent') {
-      if ((await this.#d.store.getAgent(target.id)) === undefined)
-        throw new AgentNotFoundError(target.id);
+      const agent = await this.#d.store.getAgent(target.id);
+      if (agent === undefined) throw new AgentNotFoundError(target.id);
+      if (agent.revokedAt !== null) throw new AgentRevokedError(target.id);
       return [{ type: 'agent', id: target.id }];
     }
     const members = await this.#d.store.listMembers(target.id);
@@ -239,6 +246,29 @@ export class CommandService {
       { id: this.#d.ids.next(), name, tokenHash: hashToken(token), groups },
       this.#d.now(),
     );
+    return { agent, token };
+  }
+
+  /**
+   * Revokes the agent's token; its open long-polls and SSE streams end at
+   * once (here through the notifier, on other nodes through the store).
+   */
+  async revoke(id: string): Promise<Agent> {
+    const agent = await this.#d.store.revokeAgent(id, this.#d.now());
+    if (agent === undefined) throw new AgentNotFoundError(id);
+    this.#d.notifier.publish([tokenEndKey('revoked', id)]);
+    return agent;
+  }
+
+  /** A new token for the agent, returned once; the old one fails at once, its waits end. */
+  async rotate(id: string): Promise<{ agent: Agent; token: string }> {
+    const token = generateToken();
+    const agent = await this.#d.store.rotateAgentToken(id, hashToken(token));
+    if (agent === undefined) {
+      if ((await this.#d.store.getAgent(id)) === undefined) throw new AgentNotFoundError(id);
+      throw new AgentRevokedError(id);
+    }
+    this.#d.notifier.publish([tokenEndKey('rotated', id)]);
     return { agent, token };
   }
 }

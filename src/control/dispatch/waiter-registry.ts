@@ -3,8 +3,10 @@
  * ("agent:ID", "component:NAME"). A commit wakes only the waiters of its
  * targets. Each waiter claims for itself in the store, so two waiters of one
  * target never get the same command. SSE streams are one per target: a new
- * stream replaces the old one.
+ * stream replaces the old one. A key "revoked:agent:ID" or "rotated:agent:ID"
+ * (from this node or another) ends every wait of that agent.
  */
+import { parseTokenEndKey, type TokenEnd } from '../command.ts';
 import type { ControlMetrics } from '../control-metrics.ts';
 import type { CommandNotifier } from '../notifier.ts';
 
@@ -15,8 +17,8 @@ export interface Waiter {
   wake(): void;
   /** The client is gone (checked by the sweep as a backstop to 'close'). */
   readonly isGone: boolean;
-  /** Ends the wait: server shutdown or a replacing stream. */
-  close(reason: 'shutdown' | 'replaced' | 'gone'): void;
+  /** Ends the wait: server shutdown, a replacing stream, or its token revoked. */
+  close(reason: 'shutdown' | 'replaced' | 'gone' | TokenEnd): void;
 }
 
 export class WaiterRegistry {
@@ -71,6 +73,11 @@ export class WaiterRegistry {
   }
 
   wake(key: string): void {
+    const tokenEnd = parseTokenEndKey(key);
+    if (tokenEnd !== undefined) {
+      this.#closeKey(tokenEnd.target, tokenEnd.end);
+      return;
+    }
     const set = this.#byKey.get(key);
     if (set === undefined) return;
     for (const waiter of [...set]) waiter.wake();
@@ -88,6 +95,13 @@ export class WaiterRegistry {
       }
     }
     return removed;
+  }
+
+  #closeKey(key: string, reason: TokenEnd): void {
+    for (const waiter of [...(this.#byKey.get(key) ?? [])]) {
+      this.remove(waiter);
+      waiter.close(reason);
+    }
   }
 
   closeAll(): void {

@@ -2,7 +2,8 @@
  * The agent API on the agents listener, behind each agent's bearer token:
  * long-poll, SSE and results. An agent sees and answers only its own
  * commands: anyone else's id is answered 404, exactly like a missing one.
- * Wrong tokens are answered 401 after a delay that grows per address.
+ * Wrong tokens are answered 401 after a delay that grows per address; a
+ * revoked token is answered 401 CTRL_AGENT_TOKEN_REVOKED at once.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hashToken, parseBearer } from '../../auth/token.ts';
@@ -16,6 +17,7 @@ import type { Delivery } from '../dispatch/delivery.ts';
 import { LongPoll } from '../dispatch/long-poll.ts';
 import { SseStream } from '../dispatch/sse-stream.ts';
 import type { WaiterRegistry } from '../dispatch/waiter-registry.ts';
+import { AgentTokenRevokedError } from '../errors.ts';
 import type { Agent } from '../store/store.ts';
 import { parseBody, parseWaitS } from './parse.ts';
 
@@ -54,6 +56,11 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
       throw new UnauthorizedError(
         'missing or invalid agent token; enrol with "keepwire agents enroll" and send Authorization: Bearer TOKEN',
       );
+    }
+    if (agent.revokedAt !== null) {
+      // Once valid, so not a guess: refused at once, with its own code so the agent stops.
+      deps.metrics.authFailures.inc();
+      throw new AgentTokenRevokedError();
     }
     throttle.succeed(address);
     request.agent = agent;

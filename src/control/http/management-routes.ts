@@ -44,6 +44,15 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
     return { agents: agents.map((agent) => ({ ...agent, connected: deps.isConnected(agent.id) })) };
   });
 
+  app.post<{ Params: { id: string } }>('/v1/agents/:id/revoke', async (request) =>
+    service.revoke(request.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>('/v1/agents/:id/rotate', async (request) => {
+    const { agent, token } = await service.rotate(request.params.id);
+    return { ...agent, token };
+  });
+
   app.get<{ Params: { name: string } }>('/v1/groups/:name/members', async (request) => ({
     members: await service.store.listMembers(request.params.name),
   }));

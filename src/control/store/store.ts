@@ -33,6 +33,8 @@ export interface Agent {
   groups: string[];
   createdAt: string;
   lastSeenAt: string | null;
+  /** When its token was revoked; a revoked agent never authenticates again. */
+  revokedAt: string | null;
 }
 
 export interface NewAgent {
@@ -97,7 +99,20 @@ export interface Store {
    */
   start(onKeys: (keys: string[]) => void): Promise<void>;
   enrolAgent(agent: NewAgent, now: number): Promise<Agent>;
+  /** The agent holding this token hash, revoked ones included (revokedAt says so). */
   findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined>;
+  /**
+   * Marks the agent revoked at `now` (once: a repeat keeps the first time);
+   * its record and history stay. PostgreSQL tells the other nodes in the same
+   * transaction (key "revoked:agent:ID"). Undefined when there is no such agent.
+   */
+  revokeAgent(id: string, now: number): Promise<Agent | undefined>;
+  /**
+   * Replaces the token hash of an agent that is not revoked, so the old token
+   * fails at once (PostgreSQL tells the other nodes: "rotated:agent:ID").
+   * Undefined when no such agent is there unrevoked.
+   */
+  rotateAgentToken(id: string, tokenHash: string): Promise<Agent | undefined>;
   getAgent(id: string): Promise<Agent | undefined>;
   listAgents(): Promise<Agent[]>;
   touchAgent(id: string, now: number): Promise<void>;

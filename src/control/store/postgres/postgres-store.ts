@@ -47,6 +47,7 @@ import type {
   Store,
   StoredRequest,
 } from '../store.ts';
+import { revokeAgent, rotateAgentToken } from './agent-tokens.ts';
 import { PgClaims, UNCLAIM } from './claims.ts';
 import { Coalescer } from './coalescer.ts';
 import { mapConnectionError, uniqueViolation } from './errors.ts';
@@ -69,7 +70,7 @@ interface PgAgentRow extends AgentRow {
   groups: string[];
 }
 
-const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_seen_at,
+const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_seen_at, a.revoked_at,
   ARRAY(SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name) AS groups
   FROM agents a`;
 
@@ -161,6 +162,16 @@ export class PostgresStore implements Store {
 
   async touchAgent(id: string, now: number): Promise<void> {
     await query(this.#pool, 'UPDATE agents SET last_seen_at = $1 WHERE id = $2', [now, id]);
+  }
+
+  async revokeAgent(id: string, now: number): Promise<Agent | undefined> {
+    await revokeAgent(this.#pool, this.#o.nodeId, id, now);
+    return this.getAgent(id);
+  }
+
+  async rotateAgentToken(id: string, tokenHash: string): Promise<Agent | undefined> {
+    const isRotated = await rotateAgentToken(this.#pool, this.#o.nodeId, id, tokenHash);
+    return isRotated ? this.getAgent(id) : undefined;
   }
 
   async addMember(group: string, agentId: string, now: number): Promise<void> {

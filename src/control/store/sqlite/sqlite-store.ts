@@ -58,7 +58,7 @@ interface SqliteAgentRow extends AgentRow {
   groups: string | null;
 }
 
-const AGENT_SELECT = `SELECT a.id, a.name, a.created_at, a.last_seen_at,
+const AGENT_SELECT = `SELECT a.id, a.name, a.created_at, a.last_seen_at, a.revoked_at,
   (SELECT json_group_array(group_name) FROM (SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name)) AS groups
   FROM agents a`;
 
@@ -91,6 +91,8 @@ export class SqliteStore implements Store {
       agentByToken: p(`${AGENT_SELECT} WHERE a.token_hash = ?`),
       agents: p(`${AGENT_SELECT} ORDER BY a.name`),
       touch: p('UPDATE agents SET last_seen_at = ? WHERE id = ?'),
+      revoke: p('UPDATE agents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      rotate: p('UPDATE agents SET token_hash = ? WHERE id = ? AND revoked_at IS NULL'),
       insertGroup: p('INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)'),
       insertMember: p('INSERT OR IGNORE INTO memberships (group_name, agent_id) VALUES (?, ?)'),
       deleteMember: p('DELETE FROM memberships WHERE group_name = ? AND agent_id = ?'),
@@ -177,6 +179,16 @@ export class SqliteStore implements Store {
 
   async touchAgent(id: string, now: number): Promise<void> {
     this.#s.touch!.run(now, id);
+  }
+
+  async revokeAgent(id: string, now: number): Promise<Agent | undefined> {
+    this.#s.revoke!.run(now, id);
+    return this.getAgent(id);
+  }
+
+  async rotateAgentToken(id: string, tokenHash: string): Promise<Agent | undefined> {
+    if (Number(this.#s.rotate!.run(tokenHash, id).changes) === 0) return undefined;
+    return this.getAgent(id);
   }
 
   async addMember(group: string, agentId: string, now: number): Promise<void> {
