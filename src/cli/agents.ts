@@ -19,7 +19,7 @@ running server's management API.
            once (the server keeps only its hash): give it to the agent as
            "keepwire agent --token TOKEN".
   list     every enrolled agent, whether it is connected now (long-poll or
-           SSE) and when it was last seen.
+           SSE; "revoked" for a revoked one) and when it was last seen.
   revoke   ends the agent's token for good: its requests are refused (401
            CTRL_AGENT_TOKEN_REVOKED) and its open long-poll or SSE stream is
            ended at once, on every node. The record stays, marked revoked;
@@ -111,7 +111,7 @@ export const agentsCommand: Command = {
         );
         for (const a of agents) {
           io.stdout.write(
-            `${a.name.padEnd(20)} ${a.id.padEnd(36)} ${(a.connected ? 'yes' : 'no').padEnd(10)} ${(a.lastSeenAt ?? '-').padEnd(25)} ${a.groups.join(',')}\n`,
+            `${a.name.padEnd(20)} ${a.id.padEnd(36)} ${(a.revokedAt !== null ? 'revoked' : a.connected ? 'yes' : 'no').padEnd(10)} ${(a.lastSeenAt ?? '-').padEnd(25)} ${a.groups.join(',')}\n`,
           );
         }
       }

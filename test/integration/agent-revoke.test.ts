@@ -151,6 +151,8 @@ test('revoke ends an open SSE stream and an open long-poll at once; the tokens a
       assert.equal(refused.body.error.code, 'CTRL_AGENT_TOKEN_REVOKED');
     }
   }
+  const table = (await agentsCli(node, ['list'])).stdout;
+  assert.match(table, new RegExp(`rv-sse +${streamed.id} +revoked `));
   const list = JSON.parse((await agentsCli(node, ['list', '--json'])).stdout).agents;
   assert.equal(list.find((a: { id: string }) => a.id === streamed.id).revokedAt, record.revokedAt);
 

@@ -24,6 +24,9 @@ export interface Waiter {
 export class WaiterRegistry {
   readonly #byKey = new Map<string, Set<Waiter>>();
   readonly #streams = new Map<string, Waiter>();
+  /** Token ends heard so far (any key), and for each key the last one and its way. */
+  #tokenEndCount = 0;
+  readonly #tokenEnds = new Map<string, { at: number; end: TokenEnd }>();
   readonly #metrics: ControlMetrics;
   readonly #unsubscribe: () => void;
   #counts = { poll: 0, sse: 0 };
@@ -97,7 +100,25 @@ export class WaiterRegistry {
     return removed;
   }
 
+  /** A mark to take before authenticating a request (see endIfEndedSince). */
+  tokenEndMark(): number {
+    return this.#tokenEndCount;
+  }
+
+  /**
+   * Ends this wait if its key's token ended after `mark` was taken: a wait
+   * authenticated just before a revoke, and registered just after it, ends too.
+   */
+  endIfEndedSince(waiter: Waiter, mark: number): void {
+    const ended = this.#tokenEnds.get(waiter.key);
+    if (ended === undefined || ended.at <= mark) return;
+    this.remove(waiter);
+    waiter.close(ended.end);
+  }
+
   #closeKey(key: string, reason: TokenEnd): void {
+    this.#tokenEndCount += 1;
+    this.#tokenEnds.set(key, { at: this.#tokenEndCount, end: reason });
     for (const waiter of [...(this.#byKey.get(key) ?? [])]) {
       this.remove(waiter);
       waiter.close(reason);

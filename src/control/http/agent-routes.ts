@@ -34,6 +34,8 @@ export interface AgentRouteDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     agent?: Agent;
+    /** The registry's token-end mark for this agent, from before its token was looked up. */
+    tokenEndMark?: number;
   }
 }
 
@@ -46,6 +48,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
 
   app.addHook('onRequest', async (request) => {
     const token = parseBearer(request.headers.authorization);
+    request.tokenEndMark = deps.registry.tokenEndMark();
     const agent =
       token === undefined ? undefined : await service.store.findAgentByTokenHash(hashToken(token));
     const address = request.socket.remoteAddress ?? 'unknown';
@@ -79,12 +82,16 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
   app.get<{ Querystring: { waitS?: string } }>('/v1/commands', async (request, reply) => {
     const waitS = parseWaitS(request.query.waitS, config.defaultWaitS, config.maxWaitS);
     reply.hijack();
-    new LongPoll(request.raw, reply.raw, targetOf(request), deps).start(waitS);
+    const poll = new LongPoll(request.raw, reply.raw, targetOf(request), deps);
+    poll.start(waitS);
+    deps.registry.endIfEndedSince(poll, request.tokenEndMark!);
   });
 
   app.get('/v1/commands/stream', async (request, reply) => {
     reply.hijack();
-    new SseStream(request.raw, reply.raw, targetOf(request), deps).start(config.heartbeatMs);
+    const stream = new SseStream(request.raw, reply.raw, targetOf(request), deps);
+    stream.start(config.heartbeatMs);
+    deps.registry.endIfEndedSince(stream, request.tokenEndMark!);
   });
 
   app.post<{ Params: { id: string } }>('/v1/commands/:id/result', async (request) => {
