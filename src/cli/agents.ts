@@ -7,10 +7,10 @@ import type { Agent } from '../control/store/store.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 
-const HELP = `Usage: keepwire agents enroll --name NAME [--group GROUP]... [--json]
+const HELP = `Usage: keepwire agents enroll --name NAME [--group GROUP]... [--ttl-s N] [--json]
        keepwire agents list [--json]
        keepwire agents revoke ID [--json]
-       keepwire agents rotate ID [--json]
+       keepwire agents rotate ID [--ttl-s N] [--json]
 
 Enrols agents, lists them, and revokes or rotates their tokens, through the
 running server's management API.
@@ -32,6 +32,10 @@ Options:
   --name NAME         the agent's unique name (letters, digits, . _ : @ -)
   --group GROUP       put the agent in a group (repeatable); commands to
                       group:GROUP go to every member
+  --ttl-s N           the token (enroll, rotate) expires N seconds from now:
+                      then its requests are refused (401
+                      CTRL_AGENT_TOKEN_EXPIRED) and its open wait ends.
+                      Without it the token does not expire.
 ${CONNECTION_HELP}
 
 Examples:
@@ -53,6 +57,7 @@ export const agentsCommand: Command = {
         ...CONNECTION_OPTIONS,
         name: { type: 'string' },
         group: { type: 'string', multiple: true },
+        'ttl-s': { type: 'string' },
       },
       'agents',
       true,
@@ -68,6 +73,7 @@ export const agentsCommand: Command = {
         `agents ${action} needs the agent's id: keepwire agents ${action} ID (ids: keepwire agents list)`,
       );
     }
+    const ttlS = parseTtl(values['ttl-s']);
     // Loaded here, not at the top: `--help` loads no HTTP client.
     const { ManagementClient } = await import('../control/client/management-client.ts');
     const client = new ManagementClient(connectionFrom(values, io.env));
@@ -77,18 +83,21 @@ export const agentsCommand: Command = {
         const agent = await client.call<Agent & { token: string }>('POST', '/v1/agents', {
           name: values.name,
           groups: values.group ?? [],
+          ttlS,
         });
         if (values.json) writeJson(io, agent);
         else
           io.stdout.write(
             `enrolled ${agent.name} as ${agent.id}\ntoken (shown once): ${agent.token}\n` +
+              expiryLine(agent) +
               `run it: keepwire agent --server URL --token ${agent.token}\n`,
           );
         return 0;
       }
       if (action === 'revoke' || action === 'rotate') {
         const path = `/v1/agents/${encodeURIComponent(id!)}/${action}`;
-        const agent = await client.call<Agent & { token?: string }>('POST', path, {});
+        const body = action === 'rotate' ? { ttlS } : {};
+        const agent = await client.call<Agent & { token?: string }>('POST', path, body);
         if (values.json) writeJson(io, agent);
         else if (agent.token === undefined)
           io.stdout.write(`revoked ${agent.name} (${agent.id}) at ${agent.revokedAt}\n`);
@@ -96,6 +105,7 @@ export const agentsCommand: Command = {
           io.stdout.write(
             `rotated the token of ${agent.name} (${agent.id}); the old one is refused now\n` +
               `new token (shown once): ${agent.token}\n` +
+              expiryLine(agent) +
               `restart it: keepwire agent --server URL --token ${agent.token}\n`,
           );
         return 0;
@@ -121,3 +131,15 @@ export const agentsCommand: Command = {
     }
   },
 };
+
+function parseTtl(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,9}$/.test(text)) {
+    throw new UsageError(`--ttl-s must be a whole number of seconds (1 or more), got "${text}"`);
+  }
+  return Number(text);
+}
+
+function expiryLine(agent: Agent): string {
+  return agent.tokenExpiresAt === null ? '' : `token expires at ${agent.tokenExpiresAt}\n`;
+}

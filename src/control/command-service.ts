@@ -240,11 +240,23 @@ export class CommandService {
     return this.#d.store.addMember(group, agentId, this.#d.now());
   }
 
-  async enrol(name: string, groups: string[]): Promise<{ agent: Agent; token: string }> {
+  /** A new agent and its token (returned once), valid for ttlS seconds when given. */
+  async enrol(
+    name: string,
+    groups: string[],
+    ttlS?: number,
+  ): Promise<{ agent: Agent; token: string }> {
     const token = generateToken();
+    const now = this.#d.now();
     const agent = await this.#d.store.enrolAgent(
-      { id: this.#d.ids.next(), name, tokenHash: hashToken(token), groups },
-      this.#d.now(),
+      {
+        id: this.#d.ids.next(),
+        name,
+        tokenHash: hashToken(token),
+        groups,
+        tokenExpiresAt: expiryOf(now, ttlS),
+      },
+      now,
     );
     return { agent, token };
   }
@@ -261,9 +273,10 @@ export class CommandService {
   }
 
   /** A new token for the agent, returned once; the old one fails at once, its waits end. */
-  async rotate(id: string): Promise<{ agent: Agent; token: string }> {
+  async rotate(id: string, ttlS?: number): Promise<{ agent: Agent; token: string }> {
     const token = generateToken();
-    const agent = await this.#d.store.rotateAgentToken(id, hashToken(token));
+    const expiresAt = expiryOf(this.#d.now(), ttlS);
+    const agent = await this.#d.store.rotateAgentToken(id, hashToken(token), expiresAt);
     if (agent === undefined) {
       if ((await this.#d.store.getAgent(id)) === undefined) throw new AgentNotFoundError(id);
       throw new AgentRevokedError(id);
@@ -271,6 +284,10 @@ export class CommandService {
     this.#d.notifier.publish([tokenEndKey('rotated', id)]);
     return { agent, token };
   }
+}
+
+function expiryOf(now: number, ttlS: number | undefined): number | null {
+  return ttlS === undefined ? null : now + ttlS * 1000;
 }
 
 /** JSON with object keys sorted, so equal bodies hash equal whatever their key order. */

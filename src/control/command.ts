@@ -35,9 +35,9 @@ export function targetKey(target: DeliveryTarget): string {
  * agent's waits now, its token revoked ("revoked:agent:ID") or replaced
  * ("rotated:agent:ID").
  */
-export type TokenEnd = 'revoked' | 'rotated';
+export type TokenEnd = 'revoked' | 'rotated' | 'expired';
 
-export function tokenEndKey(end: TokenEnd, agentId: string): string {
+export function tokenEndKey(end: 'revoked' | 'rotated', agentId: string): string {
   return `${end}:agent:${agentId}`;
 }
 

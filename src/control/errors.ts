@@ -66,6 +66,17 @@ export class AgentTokenRevokedError extends KeepwireError {
   }
 }
 
+/** An agent request with a token past its expiry (enrolled or rotated with a TTL). */
+export class AgentTokenExpiredError extends KeepwireError {
+  constructor(expiresAt?: string) {
+    super(
+      'CTRL_AGENT_TOKEN_EXPIRED',
+      `this agent token expired${expiresAt === undefined ? '' : ` at ${expiresAt}`}; get a new one with "keepwire agents rotate ID" and restart the agent with it`,
+      { status: 401 },
+    );
+  }
+}
+
 /** A management call (rotate, a new command) for an agent whose token was revoked. */
 export class AgentRevokedError extends KeepwireError {
   constructor(id: string) {

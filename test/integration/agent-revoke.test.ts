@@ -8,6 +8,8 @@
  *   `keepwire agent` stops with a clear line instead of retrying;
  * - rotate: the old token's stream ends and the token is refused, the new
  *   token (printed once) works, and a revoked agent cannot be rotated;
+ * - expiry: a token enrolled with a TTL ends its open stream and long-poll
+ *   when it expires and is refused from then on; rotate gives a new one;
  * - two nodes on one PostgreSQL store: a revoke through one node ends the
  *   stream held by the other.
  *
@@ -229,6 +231,45 @@ test('rotate: the old token is refused at once and its stream ends; the new toke
   assert.equal(record.revokedAt, null);
   assert.equal((await agentRequest(node, token!, '/v1/commands?waitS=0')).status, 401);
   assert.equal((await agentRequest(node, record.token, '/v1/commands?waitS=0')).status, 204);
+});
+
+test('a token with a TTL ends its open stream and long-poll when it expires, then is refused; rotate renews it', async () => {
+  const enrolWithTtl = async (name: string) => {
+    const reply = await fetch(`${node.server.adminUrl}/v1/agents`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${node.server.adminToken}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name, ttlS: 3 }),
+    });
+    assert.equal(reply.status, 201);
+    return (await reply.json()) as { id: string; token: string; tokenExpiresAt: string };
+  };
+  const streamed = await enrolWithTtl('ttl-sse');
+  const polled = await enrolWithTtl('ttl-poll');
+  assert.ok(Date.parse(streamed.tokenExpiresAt) > Date.now());
+  const stream = open(node, streamed.token, '/v1/commands/stream');
+  const poll = open(node, polled.token, '/v1/commands?waitS=300');
+  assert.match((await stream.ended).body, /: closed \(expired\)/);
+  const pollEnd = await poll.ended;
+  assert.equal(pollEnd.status, 401);
+  assert.equal(JSON.parse(pollEnd.body).error.code, 'CTRL_AGENT_TOKEN_EXPIRED');
+  const refused = await agentRequest(node, streamed.token, '/v1/commands?waitS=0');
+  assert.equal(refused.status, 401);
+  assert.equal(refused.body.error.code, 'CTRL_AGENT_TOKEN_EXPIRED');
+
+  const renewed = await agentsCli(node, ['rotate', streamed.id, '--ttl-s', '3600']);
+  assert.equal(renewed.code, 0, renewed.stderr);
+  assert.match(renewed.stdout, /token expires at \d{4}-/);
+  const token = /new token \(shown once\): (\S+)/.exec(renewed.stdout)![1]!;
+  assert.equal((await agentRequest(node, token, '/v1/commands?waitS=0')).status, 204);
+  const forever = JSON.parse((await agentsCli(node, ['rotate', polled.id, '--json'])).stdout);
+  assert.equal(forever.tokenExpiresAt, null);
+  assert.equal((await agentRequest(node, forever.token, '/v1/commands?waitS=0')).status, 204);
+  const bad = await agentsCli(node, ['rotate', polled.id, '--ttl-s', '1h']);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /--ttl-s must be a whole number of seconds/);
 });
 
 test('two nodes on PostgreSQL: a revoke through one ends the stream held by the other', async () => {

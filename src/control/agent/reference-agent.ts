@@ -49,7 +49,9 @@ export class TokenRefusedError extends Error {
     super(
       code === 'CTRL_AGENT_TOKEN_REVOKED'
         ? 'the server says this agent token was revoked'
-        : `the server refused the agent token (revoked, rotated or never valid): ${body.slice(0, 300)}`,
+        : code === 'CTRL_AGENT_TOKEN_EXPIRED'
+          ? 'the server says this agent token expired'
+          : `the server refused the agent token (revoked, rotated or never valid): ${body.slice(0, 300)}`,
     );
     this.code = code;
   }

@@ -3,11 +3,11 @@
  * {"commands": [...]} as soon as it claims any, or 204 when its wait ends.
  * The waiter is registered before the first claim, so a commit between the
  * two still wakes it. A client that disconnects is removed at once ('close').
- * A wait whose token is revoked or rotated meanwhile is answered 401 at once.
+ * A wait whose token is revoked, rotated or expires meanwhile is answered 401 at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type DeliveryTarget, type TokenEnd, targetKey } from '../command.ts';
-import { AgentTokenRevokedError } from '../errors.ts';
+import { AgentTokenExpiredError, AgentTokenRevokedError } from '../errors.ts';
 import type { Batch, Delivery } from './delivery.ts';
 import type { Waiter, WaiterRegistry } from './waiter-registry.ts';
 
@@ -113,12 +113,14 @@ export class LongPoll implements Waiter {
     if (this.#isDone) return;
     this.#finish();
     if (reason === 'gone' || this.#res.destroyed) return;
-    if (reason === 'revoked' || reason === 'rotated') {
+    if (reason === 'revoked' || reason === 'rotated' || reason === 'expired') {
       // The token it came with no longer holds: 401, as its next request would get.
       const error =
         reason === 'revoked'
           ? new AgentTokenRevokedError()
-          : { code: 'UNAUTHORIZED', message: ROTATED_MESSAGE };
+          : reason === 'expired'
+            ? new AgentTokenExpiredError()
+            : { code: 'UNAUTHORIZED', message: ROTATED_MESSAGE };
       this.#res.writeHead(401, { 'content-type': 'application/json', connection: 'close' });
       this.#res.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
       return;

@@ -9,7 +9,7 @@
  * the stream. A batch is marked sent when its write callback reports the
  * bytes handed to the socket; a failed write or a closed stream returns
  * every unsettled batch to pending. A newer stream of the same target
- * replaces this one. A stream whose token is revoked or rotated ends at once
+ * replaces this one. A stream whose token is revoked, rotated or expires ends at once
  * (": closed (revoked)" or ": closed (rotated)", then
  * the connection), and its agent's next request
  * is refused 401.

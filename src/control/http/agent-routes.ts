@@ -3,7 +3,8 @@
  * long-poll, SSE and results. An agent sees and answers only its own
  * commands: anyone else's id is answered 404, exactly like a missing one.
  * Wrong tokens are answered 401 after a delay that grows per address; a
- * revoked token is answered 401 CTRL_AGENT_TOKEN_REVOKED at once.
+ * revoked token is answered 401 CTRL_AGENT_TOKEN_REVOKED at once, an expired
+ * one CTRL_AGENT_TOKEN_EXPIRED; a wait open when its token expires ends then.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hashToken, parseBearer } from '../../auth/token.ts';
@@ -17,9 +18,10 @@ import type { Delivery } from '../dispatch/delivery.ts';
 import { LongPoll } from '../dispatch/long-poll.ts';
 import { SseStream } from '../dispatch/sse-stream.ts';
 import type { WaiterRegistry } from '../dispatch/waiter-registry.ts';
-import { AgentTokenRevokedError } from '../errors.ts';
+import { AgentTokenExpiredError, AgentTokenRevokedError } from '../errors.ts';
 import type { Agent } from '../store/store.ts';
 import { parseBody, parseWaitS } from './parse.ts';
+import { endAtExpiry } from './token-expiry.ts';
 
 export interface AgentRouteDeps {
   config: AgentsConfig;
@@ -65,6 +67,10 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
       deps.metrics.authFailures.inc();
       throw new AgentTokenRevokedError();
     }
+    if (agent.tokenExpiresAt !== null && Date.parse(agent.tokenExpiresAt) <= deps.now()) {
+      deps.metrics.authFailures.inc();
+      throw new AgentTokenExpiredError(agent.tokenExpiresAt);
+    }
     throttle.succeed(address);
     request.agent = agent;
     const now = deps.now();
@@ -85,6 +91,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     const poll = new LongPoll(request.raw, reply.raw, targetOf(request), deps);
     poll.start(waitS);
     deps.registry.endIfEndedSince(poll, request.tokenEndMark!);
+    endAtExpiry(poll, reply.raw, deps.registry, request.agent!.tokenExpiresAt, deps.now);
   });
 
   app.get('/v1/commands/stream', async (request, reply) => {
@@ -92,6 +99,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     const stream = new SseStream(request.raw, reply.raw, targetOf(request), deps);
     stream.start(config.heartbeatMs);
     deps.registry.endIfEndedSince(stream, request.tokenEndMark!);
+    endAtExpiry(stream, reply.raw, deps.registry, request.agent!.tokenExpiresAt, deps.now);
   });
 
   app.post<{ Params: { id: string } }>('/v1/commands/:id/result', async (request) => {

@@ -56,8 +56,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await enrol(store, 'a', ['web']);
         await enrol(store, 'b');
         assert.equal((await store.getAgent('agent-a'))?.revokedAt, null);
-        const rotated = await store.rotateAgentToken('agent-a', 'hash-a-new');
+        assert.equal((await store.getAgent('agent-a'))?.tokenExpiresAt, null);
+        const rotated = await store.rotateAgentToken('agent-a', 'hash-a-new', T0 + 60_000);
         assert.equal(rotated?.id, 'agent-a');
+        assert.equal(rotated?.tokenExpiresAt, new Date(T0 + 60_000).toISOString());
         assert.equal(await store.findAgentByTokenHash('hash-a'), undefined, 'old hash gone');
         assert.equal((await store.findAgentByTokenHash('hash-a-new'))?.id, 'agent-a');
         const revoked = await store.revokeAgent('agent-a', T0 + 7);
@@ -69,12 +71,18 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           revoked?.revokedAt,
           'a revoked token is found as revoked, so it can be answered as such',
         );
-        assert.equal(await store.rotateAgentToken('agent-a', 'hash-a-3'), undefined);
+        assert.equal(await store.rotateAgentToken('agent-a', 'hash-a-3', null), undefined);
         assert.equal(await store.findAgentByTokenHash('hash-a-3'), undefined);
         assert.equal(await store.revokeAgent('nobody', T0), undefined);
-        assert.equal(await store.rotateAgentToken('nobody', 'hash-n'), undefined);
+        assert.equal(await store.rotateAgentToken('nobody', 'hash-n', null), undefined);
+        const expiring = { id: 'agent-c', name: 'c', tokenHash: 'hash-c', groups: [] };
+        await store.enrolAgent({ ...expiring, tokenExpiresAt: T0 + 5_000 }, T0);
+        assert.equal(
+          (await store.findAgentByTokenHash('hash-c'))?.tokenExpiresAt,
+          new Date(T0 + 5_000).toISOString(),
+        );
         assert.equal((await store.getAgent('agent-b'))?.revokedAt, null, 'others untouched');
-        assert.equal((await store.listAgents()).length, 2);
+        assert.equal((await store.listAgents()).length, 3);
       }));
 
     test('create: unknown agent, empty group, idempotent ids and conflicts', () =>

@@ -78,6 +78,7 @@ export interface AgentRow {
   created_at: number;
   last_seen_at: number | null;
   revoked_at: number | null;
+  token_expires_at: number | null;
 }
 
 /** An agent from its row and its groups (read as JSON text by SQLite, as an array by PostgreSQL). */
@@ -89,5 +90,6 @@ export function toAgent(row: AgentRow, groups: string[]): Agent {
     createdAt: new Date(row.created_at).toISOString(),
     lastSeenAt: iso(row.last_seen_at),
     revokedAt: iso(row.revoked_at),
+    tokenExpiresAt: iso(row.token_expires_at),
   };
 }

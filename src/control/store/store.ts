@@ -35,6 +35,8 @@ export interface Agent {
   lastSeenAt: string | null;
   /** When its token was revoked; a revoked agent never authenticates again. */
   revokedAt: string | null;
+  /** When its token stops being accepted; null: never. */
+  tokenExpiresAt: string | null;
 }
 
 export interface NewAgent {
@@ -42,6 +44,8 @@ export interface NewAgent {
   name: string;
   tokenHash: string;
   groups: string[];
+  /** When the token stops being accepted (epoch ms); absent or null: never. */
+  tokenExpiresAt?: number | null;
 }
 
 /** One create request, expanded and with every server-side field decided. */
@@ -108,11 +112,15 @@ export interface Store {
    */
   revokeAgent(id: string, now: number): Promise<Agent | undefined>;
   /**
-   * Replaces the token hash of an agent that is not revoked, so the old token
+   * Replaces the token hash (and its expiry) of an agent that is not revoked, so the old token
    * fails at once (PostgreSQL tells the other nodes: "rotated:agent:ID").
    * Undefined when no such agent is there unrevoked.
    */
-  rotateAgentToken(id: string, tokenHash: string): Promise<Agent | undefined>;
+  rotateAgentToken(
+    id: string,
+    tokenHash: string,
+    tokenExpiresAt: number | null,
+  ): Promise<Agent | undefined>;
   getAgent(id: string): Promise<Agent | undefined>;
   listAgents(): Promise<Agent[]>;
   touchAgent(id: string, now: number): Promise<void>;

@@ -27,17 +27,17 @@ export async function revokeAgent(
   });
 }
 
-/** Replaces the token hash of an unrevoked agent; false when there is none. */
+/** Replaces the token hash and expiry of an unrevoked agent; false when there is none. */
 export async function rotateAgentToken(
   pool: pg.Pool,
   nodeId: string,
   id: string,
-  tokenHash: string,
+  token: { hash: string; expiresAt: number | null },
 ): Promise<boolean> {
   return inTransaction(pool, async (client) => {
     const { rowCount } = await client.query(
-      'UPDATE agents SET token_hash = $1 WHERE id = $2 AND revoked_at IS NULL',
-      [tokenHash, id],
+      'UPDATE agents SET token_hash = $1, token_expires_at = $2 WHERE id = $3 AND revoked_at IS NULL',
+      [token.hash, token.expiresAt, id],
     );
     if ((rowCount ?? 0) === 0) return false;
     await notifyTargets(client, nodeId, [tokenEndKey('rotated', id)]);

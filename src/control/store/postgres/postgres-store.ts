@@ -70,7 +70,7 @@ interface PgAgentRow extends AgentRow {
   groups: string[];
 }
 
-const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_seen_at, a.revoked_at,
+const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_seen_at, a.revoked_at, a.token_expires_at,
   ARRAY(SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name) AS groups
   FROM agents a`;
 
@@ -134,8 +134,8 @@ export class PostgresStore implements Store {
     await inTransaction(this.#pool, async (client) => {
       try {
         await client.query(
-          'INSERT INTO agents (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)',
-          [agent.id, agent.name, agent.tokenHash, now],
+          'INSERT INTO agents (id, name, token_hash, token_expires_at, created_at) VALUES ($1, $2, $3, $4, $5)',
+          [agent.id, agent.name, agent.tokenHash, agent.tokenExpiresAt ?? null, now],
         );
       } catch (error) {
         if (uniqueViolation(error) === 'agents_name_key') throw new AgentNameTakenError(agent.name);
@@ -169,8 +169,13 @@ export class PostgresStore implements Store {
     return this.getAgent(id);
   }
 
-  async rotateAgentToken(id: string, tokenHash: string): Promise<Agent | undefined> {
-    const isRotated = await rotateAgentToken(this.#pool, this.#o.nodeId, id, tokenHash);
+  async rotateAgentToken(
+    id: string,
+    tokenHash: string,
+    tokenExpiresAt: number | null,
+  ): Promise<Agent | undefined> {
+    const token = { hash: tokenHash, expiresAt: tokenExpiresAt };
+    const isRotated = await rotateAgentToken(this.#pool, this.#o.nodeId, id, token);
     return isRotated ? this.getAgent(id) : undefined;
   }
 
