@@ -54,7 +54,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     test('agents: revoke keeps the record, marked once; rotate replaces the hash of unrevoked ones', () =>
       withStore(factory, async (store) => {
         await enrol(store, 'a', ['web']);
-        await enrol(store, 'b');
+        await enrol(store, 'b', ['web']);
         assert.equal((await store.getAgent('agent-a'))?.revokedAt, null);
         assert.equal((await store.getAgent('agent-a'))?.tokenExpiresAt, null);
         const rotated = await store.rotateAgentToken('agent-a', 'hash-a-new', T0 + 60_000);
@@ -65,6 +65,11 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const revoked = await store.revokeAgent('agent-a', T0 + 7);
         assert.equal(revoked?.revokedAt, new Date(T0 + 7).toISOString());
         assert.deepEqual(revoked?.groups, ['web'], 'the record stays whole');
+        assert.deepEqual(
+          await store.listMembers('web'),
+          ['agent-b'],
+          'a group reaches no revoked agent',
+        );
         assert.equal((await store.revokeAgent('agent-a', T0 + 9))?.revokedAt, revoked?.revokedAt);
         assert.equal(
           (await store.findAgentByTokenHash('hash-a-new'))?.revokedAt,

@@ -127,6 +127,7 @@ export interface Store {
   addMember(group: string, agentId: string, now: number): Promise<void>;
   /** Returns false when the agent was not a member. */
   removeMember(group: string, agentId: string): Promise<boolean>;
+  /** The group's members that are not revoked (those a group command reaches). */
   listMembers(group: string): Promise<string[]>;
 
   insertCommands(requests: NewRequest[], now: number): Promise<void>;

@@ -201,7 +201,8 @@ export class PostgresStore implements Store {
   async listMembers(group: string): Promise<string[]> {
     const { rows } = await query<{ agent_id: string }>(
       this.#pool,
-      'SELECT agent_id FROM memberships WHERE group_name = $1 ORDER BY agent_id',
+      `SELECT m.agent_id FROM memberships m JOIN agents a ON a.id = m.agent_id
+       WHERE m.group_name = $1 AND a.revoked_at IS NULL ORDER BY m.agent_id`,
       [group],
     );
     return rows.map((r) => r.agent_id);

@@ -100,7 +100,8 @@ export class SqliteStore implements Store {
       insertGroup: p('INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)'),
       insertMember: p('INSERT OR IGNORE INTO memberships (group_name, agent_id) VALUES (?, ?)'),
       deleteMember: p('DELETE FROM memberships WHERE group_name = ? AND agent_id = ?'),
-      members: p('SELECT agent_id FROM memberships WHERE group_name = ? ORDER BY agent_id'),
+      members: p(`SELECT m.agent_id FROM memberships m JOIN agents a ON a.id = m.agent_id
+        WHERE m.group_name = ? AND a.revoked_at IS NULL ORDER BY m.agent_id`),
       request: p('SELECT fingerprint FROM requests WHERE request_id = ?'),
       insertRequest: p(
         'INSERT INTO requests (request_id, fingerprint, created_at) VALUES (?, ?, ?)',
