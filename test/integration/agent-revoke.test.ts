@@ -24,6 +24,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
 import {
   CLI,
   makeDataDir,
@@ -31,7 +32,7 @@ import {
   type ServeProcess,
   startServe,
 } from '../support/keepwire-process.ts';
-import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
+import { ADMIN_URL, createTestDatabase, onAdmin, type TestDatabase } from '../support/postgres.ts';
 
 const ENV = { KEEPWIRE_WATCH__ENABLED: 'false', KEEPWIRE_PIPELINE__ENABLED: 'false' };
 
@@ -114,6 +115,10 @@ async function agentRequest(node: Node, token: string, path: string) {
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+function withAdmin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  return onAdmin(ADMIN_URL, work);
 }
 
 let node: Node;
@@ -290,7 +295,40 @@ test('two nodes on PostgreSQL: a revoke through one ends the stream held by the 
     const refused = await agentRequest(second, agent.token, '/v1/commands?waitS=0');
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error.code, 'CTRL_AGENT_TOKEN_REVOKED');
+
+    // A node that was not listening when the revoke was sent re-checks its
+    // open waits once it listens again. New connections to the database are
+    // refused meanwhile, so its LISTEN connection cannot come back early.
+    const missed = await enrol(first, 'pg-missed');
+    const late = open(second, missed.token, '/v1/commands/stream');
+    assert.equal((await late.response).statusCode, 200);
+    await waitFor('the stream on the second node', () => isConnected(second, missed.id));
+    let isLateEnded = false;
+    late.ended.then(() => {
+      isLateEnded = true;
+    });
+    await withAdmin(async (client) => {
+      await client.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS false`);
+      const listeners = `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LISTEN%'`;
+      await client.query(`SELECT pg_terminate_backend(pid) FROM (${listeners}) l`, [database.name]);
+      await waitFor('no LISTEN connection left', async () =>
+        (await client.query(listeners, [database.name])).rowCount === 0 ? true : undefined,
+      );
+    });
+    const revokedMissed = await agentsCli(first, ['revoke', missed.id]);
+    assert.equal(revokedMissed.code, 0, revokedMissed.stderr);
+    assert.equal(isLateEnded, false, 'the second node did not hear it');
+    await withAdmin((client) =>
+      client.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`),
+    );
+    const bound = sleep(30_000, 'timed out', { ref: false });
+    const lateEnd = await Promise.race([late.ended, bound]);
+    assert.notEqual(lateEnd, 'timed out', 'the stream ended once the node listened again');
+    assert.match((lateEnd as { body: string }).body, /: closed \(revoked\)/);
   } finally {
+    await withAdmin((client) =>
+      client.query(`ALTER DATABASE ${database.name} ALLOW_CONNECTIONS true`),
+    );
     for (const n of nodes) await n.server.stop();
     await database.drop();
   }

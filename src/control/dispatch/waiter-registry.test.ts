@@ -57,3 +57,27 @@ test('a token end closes that agent’s waits only, and a wait authenticated bef
   assert.equal(other.closedAs, 'rotated');
   assert.equal(lateOther.closedAs, 'rotated');
 });
+
+test('revalidate ends the waits whose token was replaced or revoked, and leaves valid ones', async () => {
+  const registry = new WaiterRegistry(
+    new InProcessNotifier(),
+    new ControlMetrics(createRegistry(), async () => new Map()),
+  );
+  const owners = new Map([
+    ['hash-valid', { revokedAt: null }],
+    ['hash-revoked', { revokedAt: '2026-12-01T00:00:00.000Z' }],
+  ]);
+  const waiters = ['valid', 'revoked', 'rotated'].map((name) => {
+    const waiter = new RecordingWaiter(`agent:${name}`);
+    registry.add(waiter);
+    registry.noteToken(waiter, `hash-${name}`);
+    return waiter;
+  });
+  assert.equal(await registry.revalidate(async (hash) => owners.get(hash)), 2);
+  assert.deepEqual(
+    waiters.map((w) => w.closedAs),
+    [undefined, 'revoked', 'rotated'],
+  );
+  assert.equal(registry.hasWaiter('agent:valid'), true);
+  assert.equal(await registry.revalidate(async (hash) => owners.get(hash)), 0, 'each ended once');
+});

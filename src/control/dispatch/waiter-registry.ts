@@ -21,12 +21,19 @@ export interface Waiter {
   close(reason: 'shutdown' | 'replaced' | 'gone' | TokenEnd): void;
 }
 
+/** What revalidate needs to know of a token's agent. */
+export interface TokenOwner {
+  revokedAt: string | null;
+}
+
 export class WaiterRegistry {
   readonly #byKey = new Map<string, Set<Waiter>>();
   readonly #streams = new Map<string, Waiter>();
   /** Token ends heard so far (any key), and for each key the last one and its way. */
   #tokenEndCount = 0;
   readonly #tokenEnds = new Map<string, { at: number; end: TokenEnd }>();
+  /** The token hash each open agent wait was authenticated with. */
+  readonly #tokenHashes = new Map<Waiter, string>();
   readonly #metrics: ControlMetrics;
   readonly #unsubscribe: () => void;
   #counts = { poll: 0, sse: 0 };
@@ -68,6 +75,7 @@ export class WaiterRegistry {
   }
 
   remove(waiter: Waiter): void {
+    this.#tokenHashes.delete(waiter);
     const set = this.#byKey.get(waiter.key);
     if (set === undefined || !set.delete(waiter)) return;
     if (set.size === 0) this.#byKey.delete(waiter.key);
@@ -98,6 +106,36 @@ export class WaiterRegistry {
       }
     }
     return removed;
+  }
+
+  /** Remembers the token hash an open wait came with (see revalidate). */
+  noteToken(waiter: Waiter, tokenHash: string): void {
+    if (this.#byKey.get(waiter.key)?.has(waiter)) this.#tokenHashes.set(waiter, tokenHash);
+  }
+
+  /**
+   * Looks up the token of every open agent wait again and ends those whose
+   * token was revoked or replaced: for token ends this node may not have
+   * heard (its LISTEN connection was down). One lookup per distinct token.
+   */
+  async revalidate(find: (tokenHash: string) => Promise<TokenOwner | undefined>): Promise<number> {
+    const byHash = new Map<string, Waiter[]>();
+    for (const [waiter, hash] of this.#tokenHashes)
+      byHash.set(hash, [...(byHash.get(hash) ?? []), waiter]);
+    const found = await Promise.all(
+      [...byHash.keys()].map(async (hash) => [hash, await find(hash)] as const),
+    );
+    let ended = 0;
+    for (const [hash, owner] of found) {
+      if (owner !== undefined && owner.revokedAt === null) continue;
+      for (const waiter of byHash.get(hash)!) {
+        if (!this.#tokenHashes.has(waiter)) continue;
+        this.remove(waiter);
+        waiter.close(owner === undefined ? 'rotated' : 'revoked');
+        ended += 1;
+      }
+    }
+    return ended;
   }
 
   /** A mark to take before authenticating a request (see endIfEndedSince). */

@@ -38,6 +38,8 @@ declare module 'fastify' {
     agent?: Agent;
     /** The registry's token-end mark for this agent, from before its token was looked up. */
     tokenEndMark?: number;
+    /** The hash of the token it authenticated with. */
+    tokenHash?: string;
   }
 }
 
@@ -51,8 +53,11 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
   app.addHook('onRequest', async (request) => {
     const token = parseBearer(request.headers.authorization);
     request.tokenEndMark = deps.registry.tokenEndMark();
+    request.tokenHash = token === undefined ? undefined : hashToken(token);
     const agent =
-      token === undefined ? undefined : await service.store.findAgentByTokenHash(hashToken(token));
+      request.tokenHash === undefined
+        ? undefined
+        : await service.store.findAgentByTokenHash(request.tokenHash);
     const address = request.socket.remoteAddress ?? 'unknown';
     if (agent === undefined) {
       deps.metrics.authFailures.inc();
@@ -90,6 +95,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     reply.hijack();
     const poll = new LongPoll(request.raw, reply.raw, targetOf(request), deps);
     poll.start(waitS);
+    deps.registry.noteToken(poll, request.tokenHash!);
     deps.registry.endIfEndedSince(poll, request.tokenEndMark!);
     endAtExpiry(poll, reply.raw, deps.registry, request.agent!.tokenExpiresAt, deps.now);
   });
@@ -98,6 +104,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     reply.hijack();
     const stream = new SseStream(request.raw, reply.raw, targetOf(request), deps);
     stream.start(config.heartbeatMs);
+    deps.registry.noteToken(stream, request.tokenHash!);
     deps.registry.endIfEndedSince(stream, request.tokenEndMark!);
     endAtExpiry(stream, reply.raw, deps.registry, request.agent!.tokenExpiresAt, deps.now);
   });

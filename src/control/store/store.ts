@@ -99,9 +99,11 @@ export interface Store {
    * Gets the store ready once, before use: migrations that need a round trip,
    * and subscribing to wake-ups from other nodes, handed to onKeys as target
    * keys (with, after each reconnect, every target that has claimable
-   * commands, since notifications sent meanwhile are lost).
+   * commands, since notifications sent meanwhile are lost). onResubscribed
+   * is called after each reconnect, for what else a node may have missed
+   * (a revoked or rotated token).
    */
-  start(onKeys: (keys: string[]) => void): Promise<void>;
+  start(onKeys: (keys: string[]) => void, onResubscribed?: () => void): Promise<void>;
   enrolAgent(agent: NewAgent, now: number): Promise<Agent>;
   /** The agent holding this token hash, revoked ones included (revokedAt says so). */
   findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined>;

@@ -108,7 +108,7 @@ export class PostgresStore implements Store {
    * then subscribes: onKeys hears other nodes' wake-ups, and after every
    * (re)subscription the targets with claimable commands.
    */
-  async start(onKeys: (keys: string[]) => void): Promise<void> {
+  async start(onKeys: (keys: string[]) => void, onResubscribed?: () => void): Promise<void> {
     const now = this.#o.now ?? Date.now;
     await migrate(this.#pool, now());
     this.#listener = new PgListener({
@@ -117,7 +117,10 @@ export class PostgresStore implements Store {
       reconnectMaxDelayMs: this.#o.config.reconnectMaxDelayMs,
       onKeys,
       onSubscribed: (isReconnect) => {
-        if (isReconnect) this.#o.logInfo?.('store LISTEN connection restored; re-checking');
+        if (isReconnect) {
+          this.#o.logInfo?.('store LISTEN connection restored; re-checking');
+          onResubscribed?.();
+        }
         this.claimableTargets(now()).then(
           (targets) => {
             if (targets.length > 0) onKeys(targets.map(targetKey));
