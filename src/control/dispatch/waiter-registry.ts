@@ -17,7 +17,7 @@ export interface Waiter {
   wake(): void;
   /** The client is gone (checked by the sweep as a backstop to 'close'). */
   readonly isGone: boolean;
-  /** Ends the wait: server shutdown, a replacing stream, or its token revoked. */
+  /** Ends the wait: server shutdown, a replacing stream, or its token revoked, rotated or expired. */
   close(reason: 'shutdown' | 'replaced' | 'gone' | TokenEnd): void;
 }
 

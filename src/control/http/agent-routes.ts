@@ -36,7 +36,7 @@ export interface AgentRouteDeps {
 declare module 'fastify' {
   interface FastifyRequest {
     agent?: Agent;
-    /** The registry's token-end mark for this agent, from before its token was looked up. */
+    /** The registry's token-end mark, taken before the token was looked up. */
     tokenEndMark?: number;
     /** The hash of the token it authenticated with. */
     tokenHash?: string;
