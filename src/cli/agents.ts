@@ -41,7 +41,7 @@ ${CONNECTION_HELP}
 Examples:
   keepwire agents enroll --name web-01 --group web --json
   keepwire agents list --data-dir /var/lib/keepwire
-  keepwire agents rotate 0193a5c2-7d1e-7f00-8a4b-1c2d3e4f5a6b --json
+  keepwire agents rotate 0193a5c2-7d1e-7f00-8a4b-1c2d3e4f5a6b --ttl-s 2592000 --json
   keepwire agents revoke 0193a5c2-7d1e-7f00-8a4b-1c2d3e4f5a6b
   keepwire agents list --server http://127.0.0.1:8680 --token "$(cat var/admin.token)"
 `;
