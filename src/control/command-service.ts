@@ -26,9 +26,15 @@ import {
   type DeliveryTarget,
   type Target,
   targetKey,
+  tokenEndKey,
 } from './command.ts';
 import type { ControlMetrics } from './control-metrics.ts';
-import { AgentNotFoundError, CommandConflictError, GroupEmptyError } from './errors.ts';
+import {
+  AgentNotFoundError,
+  AgentRevokedError,
+  CommandConflictError,
+  GroupEmptyError,
+} from './errors.ts';
 import type { CommandNotifier } from './notifier.ts';
 import type { Agent, CommandFilter, CommandPage, NewRequest, Store } from './store/store.ts';
 import type { UuidV7Generator } from './uuid-v7.ts';
@@ -135,8 +141,9 @@ export class CommandService {
   async #expand(target: Target): Promise<DeliveryTarget[]> {
     if (target.type === 'component') return [{ type: 'component', id: target.id }];
     if (target.type === 'agent') {
-      if ((await this.#d.store.getAgent(target.id)) === undefined)
-        throw new AgentNotFoundError(target.id);
+      const agent = await this.#d.store.getAgent(target.id);
+      if (agent === undefined) throw new AgentNotFoundError(target.id);
+      if (agent.revokedAt !== null) throw new AgentRevokedError(target.id);
       return [{ type: 'agent', id: target.id }];
     }
     const members = await this.#d.store.listMembers(target.id);
@@ -233,14 +240,54 @@ export class CommandService {
     return this.#d.store.addMember(group, agentId, this.#d.now());
   }
 
-  async enrol(name: string, groups: string[]): Promise<{ agent: Agent; token: string }> {
+  /** A new agent and its token (returned once), valid for ttlS seconds when given. */
+  async enrol(
+    name: string,
+    groups: string[],
+    ttlS?: number,
+  ): Promise<{ agent: Agent; token: string }> {
     const token = generateToken();
+    const now = this.#d.now();
     const agent = await this.#d.store.enrolAgent(
-      { id: this.#d.ids.next(), name, tokenHash: hashToken(token), groups },
-      this.#d.now(),
+      {
+        id: this.#d.ids.next(),
+        name,
+        tokenHash: hashToken(token),
+        groups,
+        tokenExpiresAt: expiryOf(now, ttlS),
+      },
+      now,
     );
     return { agent, token };
   }
+
+  /**
+   * Revokes the agent's token; its open long-polls and SSE streams end at
+   * once (here through the notifier, on other nodes through the store).
+   */
+  async revoke(id: string): Promise<Agent> {
+    const agent = await this.#d.store.revokeAgent(id, this.#d.now());
+    if (agent === undefined) throw new AgentNotFoundError(id);
+    this.#d.notifier.publish([tokenEndKey('revoked', id)]);
+    return agent;
+  }
+
+  /** A new token for the agent, returned once; the old one fails at once, its waits end. */
+  async rotate(id: string, ttlS?: number): Promise<{ agent: Agent; token: string }> {
+    const token = generateToken();
+    const expiresAt = expiryOf(this.#d.now(), ttlS);
+    const agent = await this.#d.store.rotateAgentToken(id, hashToken(token), expiresAt);
+    if (agent === undefined) {
+      if ((await this.#d.store.getAgent(id)) === undefined) throw new AgentNotFoundError(id);
+      throw new AgentRevokedError(id);
+    }
+    this.#d.notifier.publish([tokenEndKey('rotated', id)]);
+    return { agent, token };
+  }
+}
+
+function expiryOf(now: number, ttlS: number | undefined): number | null {
+  return ttlS === undefined ? null : now + ttlS * 1000;
 }
 
 /** JSON with object keys sorted, so equal bodies hash equal whatever their key order. */

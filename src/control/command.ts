@@ -30,6 +30,23 @@ export function targetKey(target: DeliveryTarget): string {
   return `${target.type}:${target.id}`;
 }
 
+/**
+ * Published (and, on PostgreSQL, notified) among target keys: end this
+ * agent's waits now, its token revoked ("revoked:agent:ID") or replaced
+ * ("rotated:agent:ID").
+ */
+export type TokenEnd = 'revoked' | 'rotated' | 'expired';
+
+export function tokenEndKey(end: 'revoked' | 'rotated', agentId: string): string {
+  return `${end}:agent:${agentId}`;
+}
+
+/** The end and target key of a tokenEndKey, or undefined for a plain target key. */
+export function parseTokenEndKey(key: string): { end: TokenEnd; target: string } | undefined {
+  const match = /^(revoked|rotated):(.*)$/.exec(key);
+  return match === null ? undefined : { end: match[1] as TokenEnd, target: match[2]! };
+}
+
 export const createCommandSchema = z.strictObject({
   /** Client-supplied id: repeating the same body returns the same command(s). */
   id: name.optional(),

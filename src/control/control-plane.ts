@@ -86,7 +86,14 @@ export function createControlPlane(
     async start() {
       lifecycle.onShutdown('close', 'command store', () => store.close());
       // Wake-ups from other nodes wake this node's waiters of those targets.
-      await store.start((keys) => notifier.publish(keys));
+      // After a lost LISTEN connection, token ends may have been missed: re-check open waits.
+      await store.start(
+        (keys) => notifier.publish(keys),
+        () =>
+          registry
+            .revalidate((hash) => store.findAgentByTokenHash(hash))
+            .catch((error) => logError(error, 're-checking the tokens of open waits')),
+      );
       delivery.start();
       logger.info({ store: config.store.type, nodeId }, 'command store ready');
 

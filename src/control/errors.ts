@@ -55,6 +55,39 @@ export class AgentNameTakenError extends KeepwireError {
   }
 }
 
+/** An agent request with a token that was revoked: never retried by the agent. */
+export class AgentTokenRevokedError extends KeepwireError {
+  constructor() {
+    super(
+      'CTRL_AGENT_TOKEN_REVOKED',
+      'this agent token was revoked; enrol the agent again with "keepwire agents enroll --name NAME" and use the new token',
+      { status: 401 },
+    );
+  }
+}
+
+/** An agent request with a token past its expiry (enrolled or rotated with a TTL). */
+export class AgentTokenExpiredError extends KeepwireError {
+  constructor(expiresAt?: string) {
+    super(
+      'CTRL_AGENT_TOKEN_EXPIRED',
+      `this agent token expired${expiresAt === undefined ? '' : ` at ${expiresAt}`}; get a new one with "keepwire agents rotate ID" and restart the agent with it`,
+      { status: 401 },
+    );
+  }
+}
+
+/** A management call (rotate, a new command) for an agent whose token was revoked. */
+export class AgentRevokedError extends KeepwireError {
+  constructor(id: string) {
+    super(
+      'CTRL_AGENT_REVOKED',
+      `agent "${id}" was revoked and cannot be used again; enrol a new agent with "keepwire agents enroll --name NAME"`,
+      { status: 409 },
+    );
+  }
+}
+
 export class GroupEmptyError extends KeepwireError {
   constructor(name: string) {
     super(

@@ -23,7 +23,11 @@ export function databaseUrl(adminUrl: string, name: string): string {
   return url.toString();
 }
 
-async function onAdmin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs work on a connection to the server through `adminUrl` (the `test` database). */
+export async function onAdmin<T>(
+  adminUrl: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

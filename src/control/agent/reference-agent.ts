@@ -40,7 +40,31 @@ export interface ReferenceAgentOptions {
 }
 
 /** The server refused the token: retrying cannot help. */
-export class TokenRefusedError extends Error {}
+/** A 401: the agent stops (a refused token never becomes valid by retrying). */
+export class TokenRefusedError extends Error {
+  /** The error code the server gave (CTRL_AGENT_TOKEN_REVOKED for a revoked token). */
+  readonly code: string | undefined;
+  constructor(body: string) {
+    const code = codeOf(body);
+    super(
+      code === 'CTRL_AGENT_TOKEN_REVOKED'
+        ? 'the server says this agent token was revoked'
+        : code === 'CTRL_AGENT_TOKEN_EXPIRED'
+          ? 'the server says this agent token expired'
+          : `the server refused the agent token (revoked, rotated or never valid): ${body.slice(0, 300)}`,
+    );
+    this.code = code;
+  }
+}
+
+function codeOf(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class ReferenceAgent {
   readonly #o: ReferenceAgentOptions;
@@ -163,7 +187,7 @@ export class ReferenceAgent {
   }
 
   #check(status: number, body: string): void {
-    if (status === 401) throw new TokenRefusedError(`the server refused the agent token: ${body}`);
+    if (status === 401) throw new TokenRefusedError(body);
     if (status !== 200 && status !== 204) throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
   }
 

@@ -3,14 +3,18 @@
  * {"commands": [...]} as soon as it claims any, or 204 when its wait ends.
  * The waiter is registered before the first claim, so a commit between the
  * two still wakes it. A client that disconnects is removed at once ('close').
+ * A wait whose token is revoked, rotated or expires meanwhile is answered 401 at once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type DeliveryTarget, targetKey } from '../command.ts';
+import { type DeliveryTarget, type TokenEnd, targetKey } from '../command.ts';
+import { AgentTokenExpiredError, AgentTokenRevokedError } from '../errors.ts';
 import type { Batch, Delivery } from './delivery.ts';
 import type { Waiter, WaiterRegistry } from './waiter-registry.ts';
 
 const JSON_HEAD = '{"commands":[';
 const JSON_TAIL = ']}';
+const ROTATED_MESSAGE =
+  'the token of this wait was replaced ("keepwire agents rotate") while it waited; use the new token';
 
 export class LongPoll implements Waiter {
   readonly key: string;
@@ -105,10 +109,22 @@ export class LongPoll implements Waiter {
     this.#res.end(body);
   }
 
-  close(reason: 'shutdown' | 'replaced' | 'gone' | 'timeout'): void {
+  close(reason: 'shutdown' | 'replaced' | 'gone' | 'timeout' | TokenEnd): void {
     if (this.#isDone) return;
     this.#finish();
     if (reason === 'gone' || this.#res.destroyed) return;
+    if (reason === 'revoked' || reason === 'rotated' || reason === 'expired') {
+      // The token it came with no longer holds: 401, as its next request would get.
+      const error =
+        reason === 'revoked'
+          ? new AgentTokenRevokedError()
+          : reason === 'expired'
+            ? new AgentTokenExpiredError()
+            : { code: 'UNAUTHORIZED', message: ROTATED_MESSAGE };
+      this.#res.writeHead(401, { 'content-type': 'application/json', connection: 'close' });
+      this.#res.end(JSON.stringify({ error: { code: error.code, message: error.message } }));
+      return;
+    }
     this.#res.writeHead(204, reason === 'shutdown' ? { connection: 'close' } : {});
     this.#res.end();
   }

@@ -9,7 +9,10 @@
  * the stream. A batch is marked sent when its write callback reports the
  * bytes handed to the socket; a failed write or a closed stream returns
  * every unsettled batch to pending. A newer stream of the same target
- * replaces this one.
+ * replaces this one. A stream whose token is revoked, rotated or expires ends at once
+ * (": closed (revoked)" or ": closed (rotated)", then
+ * the connection), and its agent's next request
+ * is refused 401.
  *
  * Backpressure: while `write()` has returned false (the agent reads slower
  * than commands come) nothing more is claimed and no heartbeat is written;
@@ -19,7 +22,7 @@
  * heartbeats, is closed, and its unsettled commands go back to pending.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type DeliveryTarget, targetKey } from '../command.ts';
+import { type DeliveryTarget, type TokenEnd, targetKey } from '../command.ts';
 import type { Batch, Delivery } from './delivery.ts';
 import type { Waiter, WaiterRegistry } from './waiter-registry.ts';
 
@@ -151,7 +154,7 @@ export class SseStream implements Waiter {
     this.#res.destroy();
   }
 
-  close(reason: 'shutdown' | 'replaced' | 'gone'): void {
+  close(reason: 'shutdown' | 'replaced' | 'gone' | TokenEnd): void {
     if (this.#isClosed) return;
     this.#finish();
     if (reason !== 'gone' && !this.#res.destroyed) {
@@ -159,7 +162,7 @@ export class SseStream implements Waiter {
       // after the listener began closing would otherwise wait out its timeout.
       const socket = this.#req.socket;
       this.#res.end(`: closed (${reason})\n\n`, () => {
-        if (reason === 'shutdown') socket.end();
+        if (reason !== 'replaced') socket.end();
       });
     }
   }

@@ -3,8 +3,10 @@
  * ("agent:ID", "component:NAME"). A commit wakes only the waiters of its
  * targets. Each waiter claims for itself in the store, so two waiters of one
  * target never get the same command. SSE streams are one per target: a new
- * stream replaces the old one.
+ * stream replaces the old one. A key "revoked:agent:ID" or "rotated:agent:ID"
+ * (from this node or another) ends every wait of that agent.
  */
+import { parseTokenEndKey, type TokenEnd } from '../command.ts';
 import type { ControlMetrics } from '../control-metrics.ts';
 import type { CommandNotifier } from '../notifier.ts';
 
@@ -15,13 +17,23 @@ export interface Waiter {
   wake(): void;
   /** The client is gone (checked by the sweep as a backstop to 'close'). */
   readonly isGone: boolean;
-  /** Ends the wait: server shutdown or a replacing stream. */
-  close(reason: 'shutdown' | 'replaced' | 'gone'): void;
+  /** Ends the wait: server shutdown, a replacing stream, or its token revoked, rotated or expired. */
+  close(reason: 'shutdown' | 'replaced' | 'gone' | TokenEnd): void;
+}
+
+/** What revalidate needs to know of a token's agent. */
+export interface TokenOwner {
+  revokedAt: string | null;
 }
 
 export class WaiterRegistry {
   readonly #byKey = new Map<string, Set<Waiter>>();
   readonly #streams = new Map<string, Waiter>();
+  /** Token ends heard so far (any key), and for each key the last one and its way. */
+  #tokenEndCount = 0;
+  readonly #tokenEnds = new Map<string, { at: number; end: TokenEnd }>();
+  /** The token hash each open agent wait was authenticated with. */
+  readonly #tokenHashes = new Map<Waiter, string>();
   readonly #metrics: ControlMetrics;
   readonly #unsubscribe: () => void;
   #counts = { poll: 0, sse: 0 };
@@ -63,6 +75,7 @@ export class WaiterRegistry {
   }
 
   remove(waiter: Waiter): void {
+    this.#tokenHashes.delete(waiter);
     const set = this.#byKey.get(waiter.key);
     if (set === undefined || !set.delete(waiter)) return;
     if (set.size === 0) this.#byKey.delete(waiter.key);
@@ -71,6 +84,11 @@ export class WaiterRegistry {
   }
 
   wake(key: string): void {
+    const tokenEnd = parseTokenEndKey(key);
+    if (tokenEnd !== undefined) {
+      this.#closeKey(tokenEnd.target, tokenEnd.end);
+      return;
+    }
     const set = this.#byKey.get(key);
     if (set === undefined) return;
     for (const waiter of [...set]) waiter.wake();
@@ -88,6 +106,61 @@ export class WaiterRegistry {
       }
     }
     return removed;
+  }
+
+  /** Remembers the token hash an open wait came with (see revalidate). */
+  noteToken(waiter: Waiter, tokenHash: string): void {
+    if (this.#byKey.get(waiter.key)?.has(waiter)) this.#tokenHashes.set(waiter, tokenHash);
+  }
+
+  /**
+   * Looks up the token of every open agent wait again and ends those whose
+   * token was revoked or replaced: for token ends this node may not have
+   * heard (its LISTEN connection was down). One lookup per distinct token.
+   */
+  async revalidate(find: (tokenHash: string) => Promise<TokenOwner | undefined>): Promise<number> {
+    const byHash = new Map<string, Waiter[]>();
+    for (const [waiter, hash] of this.#tokenHashes)
+      byHash.set(hash, [...(byHash.get(hash) ?? []), waiter]);
+    const found = await Promise.all(
+      [...byHash.keys()].map(async (hash) => [hash, await find(hash)] as const),
+    );
+    let ended = 0;
+    for (const [hash, owner] of found) {
+      if (owner !== undefined && owner.revokedAt === null) continue;
+      for (const waiter of byHash.get(hash)!) {
+        if (!this.#tokenHashes.has(waiter)) continue;
+        this.remove(waiter);
+        waiter.close(owner === undefined ? 'rotated' : 'revoked');
+        ended += 1;
+      }
+    }
+    return ended;
+  }
+
+  /** A mark to take before authenticating a request (see endIfEndedSince). */
+  tokenEndMark(): number {
+    return this.#tokenEndCount;
+  }
+
+  /**
+   * Ends this wait if its key's token ended after `mark` was taken: a wait
+   * authenticated just before a revoke, and registered just after it, ends too.
+   */
+  endIfEndedSince(waiter: Waiter, mark: number): void {
+    const ended = this.#tokenEnds.get(waiter.key);
+    if (ended === undefined || ended.at <= mark) return;
+    this.remove(waiter);
+    waiter.close(ended.end);
+  }
+
+  #closeKey(key: string, reason: TokenEnd): void {
+    this.#tokenEndCount += 1;
+    this.#tokenEnds.set(key, { at: this.#tokenEndCount, end: reason });
+    for (const waiter of [...(this.#byKey.get(key) ?? [])]) {
+      this.remove(waiter);
+      waiter.close(reason);
+    }
   }
 
   closeAll(): void {

@@ -20,10 +20,19 @@ const groupName = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]*$/, 'use letters, digits and . _ : @ -');
+/** A token's lifetime in seconds: one second to ten years. */
+const ttlS = z
+  .number()
+  .int()
+  .min(1)
+  .max(10 * 366 * 86_400)
+  .optional();
 const enrolSchema = z.strictObject({
   name: groupName,
   groups: z.array(groupName).max(100).default([]),
+  ttlS,
 });
+const rotateSchema = z.strictObject({ ttlS });
 
 export interface ManagementDeps {
   service: CommandService;
@@ -35,13 +44,23 @@ export function registerManagementRoutes(app: FastifyInstance, deps: ManagementD
 
   app.post('/v1/agents', async (request, reply) => {
     const body = parseBody(enrolSchema, request.body);
-    const { agent, token } = await service.enrol(body.name, body.groups);
+    const { agent, token } = await service.enrol(body.name, body.groups, body.ttlS);
     return reply.code(201).send({ ...agent, token });
   });
 
   app.get('/v1/agents', async () => {
     const agents = await service.store.listAgents();
     return { agents: agents.map((agent) => ({ ...agent, connected: deps.isConnected(agent.id) })) };
+  });
+
+  app.post<{ Params: { id: string } }>('/v1/agents/:id/revoke', async (request) =>
+    service.revoke(request.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>('/v1/agents/:id/rotate', async (request) => {
+    const body = parseBody(rotateSchema, request.body ?? {});
+    const { agent, token } = await service.rotate(request.params.id, body.ttlS);
+    return { ...agent, token };
   });
 
   app.get<{ Params: { name: string } }>('/v1/groups/:name/members', async (request) => ({

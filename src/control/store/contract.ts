@@ -51,6 +51,45 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal((await store.getAgent('agent-a'))?.lastSeenAt, new Date(T0 + 5).toISOString());
       }));
 
+    test('agents: revoke keeps the record, marked once; rotate replaces the hash of unrevoked ones', () =>
+      withStore(factory, async (store) => {
+        await enrol(store, 'a', ['web']);
+        await enrol(store, 'b', ['web']);
+        assert.equal((await store.getAgent('agent-a'))?.revokedAt, null);
+        assert.equal((await store.getAgent('agent-a'))?.tokenExpiresAt, null);
+        const rotated = await store.rotateAgentToken('agent-a', 'hash-a-new', T0 + 60_000);
+        assert.equal(rotated?.id, 'agent-a');
+        assert.equal(rotated?.tokenExpiresAt, new Date(T0 + 60_000).toISOString());
+        assert.equal(await store.findAgentByTokenHash('hash-a'), undefined, 'old hash gone');
+        assert.equal((await store.findAgentByTokenHash('hash-a-new'))?.id, 'agent-a');
+        const revoked = await store.revokeAgent('agent-a', T0 + 7);
+        assert.equal(revoked?.revokedAt, new Date(T0 + 7).toISOString());
+        assert.deepEqual(revoked?.groups, ['web'], 'the record stays whole');
+        assert.deepEqual(
+          await store.listMembers('web'),
+          ['agent-b'],
+          'a group reaches no revoked agent',
+        );
+        assert.equal((await store.revokeAgent('agent-a', T0 + 9))?.revokedAt, revoked?.revokedAt);
+        assert.equal(
+          (await store.findAgentByTokenHash('hash-a-new'))?.revokedAt,
+          revoked?.revokedAt,
+          'a revoked token is found as revoked, so it can be answered as such',
+        );
+        assert.equal(await store.rotateAgentToken('agent-a', 'hash-a-3', null), undefined);
+        assert.equal(await store.findAgentByTokenHash('hash-a-3'), undefined);
+        assert.equal(await store.revokeAgent('nobody', T0), undefined);
+        assert.equal(await store.rotateAgentToken('nobody', 'hash-n', null), undefined);
+        const expiring = { id: 'agent-c', name: 'c', tokenHash: 'hash-c', groups: [] };
+        await store.enrolAgent({ ...expiring, tokenExpiresAt: T0 + 5_000 }, T0);
+        assert.equal(
+          (await store.findAgentByTokenHash('hash-c'))?.tokenExpiresAt,
+          new Date(T0 + 5_000).toISOString(),
+        );
+        assert.equal((await store.getAgent('agent-b'))?.revokedAt, null, 'others untouched');
+        assert.equal((await store.listAgents()).length, 3);
+      }));
+
     test('create: unknown agent, empty group, idempotent ids and conflicts', () =>
       withStore(factory, async (store, service) => {
         await enrol(store, 'a');

@@ -77,6 +77,8 @@ export interface AgentRow {
   name: string;
   created_at: number;
   last_seen_at: number | null;
+  revoked_at: number | null;
+  token_expires_at: number | null;
 }
 
 /** An agent from its row and its groups (read as JSON text by SQLite, as an array by PostgreSQL). */
@@ -86,6 +88,8 @@ export function toAgent(row: AgentRow, groups: string[]): Agent {
     name: row.name,
     groups,
     createdAt: new Date(row.created_at).toISOString(),
-    lastSeenAt: row.last_seen_at === null ? null : new Date(row.last_seen_at).toISOString(),
+    lastSeenAt: iso(row.last_seen_at),
+    revokedAt: iso(row.revoked_at),
+    tokenExpiresAt: iso(row.token_expires_at),
   };
 }

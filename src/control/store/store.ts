@@ -33,6 +33,10 @@ export interface Agent {
   groups: string[];
   createdAt: string;
   lastSeenAt: string | null;
+  /** When its token was revoked; a revoked agent never authenticates again. */
+  revokedAt: string | null;
+  /** When its token stops being accepted; null: never. */
+  tokenExpiresAt: string | null;
 }
 
 export interface NewAgent {
@@ -40,6 +44,8 @@ export interface NewAgent {
   name: string;
   tokenHash: string;
   groups: string[];
+  /** When the token stops being accepted (epoch ms); absent or null: never. */
+  tokenExpiresAt?: number | null;
 }
 
 /** One create request, expanded and with every server-side field decided. */
@@ -93,17 +99,37 @@ export interface Store {
    * Gets the store ready once, before use: migrations that need a round trip,
    * and subscribing to wake-ups from other nodes, handed to onKeys as target
    * keys (with, after each reconnect, every target that has claimable
-   * commands, since notifications sent meanwhile are lost).
+   * commands, since notifications sent meanwhile are lost). onResubscribed
+   * is called after each reconnect, for what else a node may have missed
+   * (a revoked or rotated token).
    */
-  start(onKeys: (keys: string[]) => void): Promise<void>;
+  start(onKeys: (keys: string[]) => void, onResubscribed?: () => void): Promise<void>;
   enrolAgent(agent: NewAgent, now: number): Promise<Agent>;
+  /** The agent holding this token hash, revoked ones included (revokedAt says so). */
   findAgentByTokenHash(tokenHash: string): Promise<Agent | undefined>;
+  /**
+   * Marks the agent revoked at `now` (once: a repeat keeps the first time);
+   * its record and history stay. PostgreSQL tells the other nodes in the same
+   * transaction (key "revoked:agent:ID"). Undefined when there is no such agent.
+   */
+  revokeAgent(id: string, now: number): Promise<Agent | undefined>;
+  /**
+   * Replaces the token hash (and its expiry) of an agent that is not revoked, so the old token
+   * fails at once (PostgreSQL tells the other nodes: "rotated:agent:ID").
+   * Undefined when no such agent is there unrevoked.
+   */
+  rotateAgentToken(
+    id: string,
+    tokenHash: string,
+    tokenExpiresAt: number | null,
+  ): Promise<Agent | undefined>;
   getAgent(id: string): Promise<Agent | undefined>;
   listAgents(): Promise<Agent[]>;
   touchAgent(id: string, now: number): Promise<void>;
   addMember(group: string, agentId: string, now: number): Promise<void>;
   /** Returns false when the agent was not a member. */
   removeMember(group: string, agentId: string): Promise<boolean>;
+  /** The group's members that are not revoked (those a group command reaches). */
   listMembers(group: string): Promise<string[]>;
 
   insertCommands(requests: NewRequest[], now: number): Promise<void>;

@@ -65,6 +65,10 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX commands_claimed ON commands(lease_until) WHERE claim IS NOT NULL;
    CREATE INDEX commands_status ON commands(status, seq);
    CREATE INDEX commands_target ON commands(target_type, target_id, seq);`,
+  // 2: agent tokens can be revoked (the record stays, marked with the time)
+  // and can expire.
+  `ALTER TABLE agents ADD COLUMN revoked_at bigint;
+   ALTER TABLE agents ADD COLUMN token_expires_at bigint;`,
 ];
 
 export async function migrate(pool: pg.Pool, now: number): Promise<number> {

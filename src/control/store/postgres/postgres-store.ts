@@ -47,6 +47,7 @@ import type {
   Store,
   StoredRequest,
 } from '../store.ts';
+import { revokeAgent, rotateAgentToken } from './agent-tokens.ts';
 import { PgClaims, UNCLAIM } from './claims.ts';
 import { Coalescer } from './coalescer.ts';
 import { mapConnectionError, uniqueViolation } from './errors.ts';
@@ -69,7 +70,7 @@ interface PgAgentRow extends AgentRow {
   groups: string[];
 }
 
-const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_seen_at,
+const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_seen_at, a.revoked_at, a.token_expires_at,
   ARRAY(SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name) AS groups
   FROM agents a`;
 
@@ -107,7 +108,7 @@ export class PostgresStore implements Store {
    * then subscribes: onKeys hears other nodes' wake-ups, and after every
    * (re)subscription the targets with claimable commands.
    */
-  async start(onKeys: (keys: string[]) => void): Promise<void> {
+  async start(onKeys: (keys: string[]) => void, onResubscribed?: () => void): Promise<void> {
     const now = this.#o.now ?? Date.now;
     await migrate(this.#pool, now());
     this.#listener = new PgListener({
@@ -116,7 +117,10 @@ export class PostgresStore implements Store {
       reconnectMaxDelayMs: this.#o.config.reconnectMaxDelayMs,
       onKeys,
       onSubscribed: (isReconnect) => {
-        if (isReconnect) this.#o.logInfo?.('store LISTEN connection restored; re-checking');
+        if (isReconnect) {
+          this.#o.logInfo?.('store LISTEN connection restored; re-checking');
+          onResubscribed?.();
+        }
         this.claimableTargets(now()).then(
           (targets) => {
             if (targets.length > 0) onKeys(targets.map(targetKey));
@@ -133,8 +137,8 @@ export class PostgresStore implements Store {
     await inTransaction(this.#pool, async (client) => {
       try {
         await client.query(
-          'INSERT INTO agents (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)',
-          [agent.id, agent.name, agent.tokenHash, now],
+          'INSERT INTO agents (id, name, token_hash, token_expires_at, created_at) VALUES ($1, $2, $3, $4, $5)',
+          [agent.id, agent.name, agent.tokenHash, agent.tokenExpiresAt ?? null, now],
         );
       } catch (error) {
         if (uniqueViolation(error) === 'agents_name_key') throw new AgentNameTakenError(agent.name);
@@ -163,6 +167,21 @@ export class PostgresStore implements Store {
     await query(this.#pool, 'UPDATE agents SET last_seen_at = $1 WHERE id = $2', [now, id]);
   }
 
+  async revokeAgent(id: string, now: number): Promise<Agent | undefined> {
+    await revokeAgent(this.#pool, this.#o.nodeId, id, now);
+    return this.getAgent(id);
+  }
+
+  async rotateAgentToken(
+    id: string,
+    tokenHash: string,
+    tokenExpiresAt: number | null,
+  ): Promise<Agent | undefined> {
+    const token = { hash: tokenHash, expiresAt: tokenExpiresAt };
+    const isRotated = await rotateAgentToken(this.#pool, this.#o.nodeId, id, token);
+    return isRotated ? this.getAgent(id) : undefined;
+  }
+
   async addMember(group: string, agentId: string, now: number): Promise<void> {
     await inTransaction(this.#pool, async (client) => {
       const { rowCount } = await client.query('SELECT 1 FROM agents WHERE id = $1 FOR SHARE', [
@@ -185,7 +204,8 @@ export class PostgresStore implements Store {
   async listMembers(group: string): Promise<string[]> {
     const { rows } = await query<{ agent_id: string }>(
       this.#pool,
-      'SELECT agent_id FROM memberships WHERE group_name = $1 ORDER BY agent_id',
+      `SELECT m.agent_id FROM memberships m JOIN agents a ON a.id = m.agent_id
+       WHERE m.group_name = $1 AND a.revoked_at IS NULL ORDER BY m.agent_id`,
       [group],
     );
     return rows.map((r) => r.agent_id);

@@ -66,6 +66,10 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE commands ADD COLUMN lease_until INTEGER;
    UPDATE commands SET claim = NULL WHERE claim IS NOT NULL;
    CREATE INDEX commands_claimed ON commands(lease_until) WHERE claim IS NOT NULL;`,
+  // 4: agent tokens can be revoked (the record stays, marked with the time)
+  // and can expire.
+  `ALTER TABLE agents ADD COLUMN revoked_at INTEGER;
+   ALTER TABLE agents ADD COLUMN token_expires_at INTEGER;`,
 ];
 
 export function migrate(db: DatabaseSync, now: number): number {

@@ -58,7 +58,7 @@ interface SqliteAgentRow extends AgentRow {
   groups: string | null;
 }
 
-const AGENT_SELECT = `SELECT a.id, a.name, a.created_at, a.last_seen_at,
+const AGENT_SELECT = `SELECT a.id, a.name, a.created_at, a.last_seen_at, a.revoked_at, a.token_expires_at,
   (SELECT json_group_array(group_name) FROM (SELECT group_name FROM memberships m WHERE m.agent_id = a.id ORDER BY group_name)) AS groups
   FROM agents a`;
 
@@ -86,15 +86,22 @@ export class SqliteStore implements Store {
     }
     const p = (sql: string) => this.#db.prepare(sql);
     this.#s = {
-      insertAgent: p('INSERT INTO agents (id, name, token_hash, created_at) VALUES (?, ?, ?, ?)'),
+      insertAgent: p(
+        'INSERT INTO agents (id, name, token_hash, token_expires_at, created_at) VALUES (?, ?, ?, ?, ?)',
+      ),
       agentById: p(`${AGENT_SELECT} WHERE a.id = ?`),
       agentByToken: p(`${AGENT_SELECT} WHERE a.token_hash = ?`),
       agents: p(`${AGENT_SELECT} ORDER BY a.name`),
       touch: p('UPDATE agents SET last_seen_at = ? WHERE id = ?'),
+      revoke: p('UPDATE agents SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
+      rotate: p(
+        'UPDATE agents SET token_hash = ?, token_expires_at = ? WHERE id = ? AND revoked_at IS NULL',
+      ),
       insertGroup: p('INSERT OR IGNORE INTO groups (name, created_at) VALUES (?, ?)'),
       insertMember: p('INSERT OR IGNORE INTO memberships (group_name, agent_id) VALUES (?, ?)'),
       deleteMember: p('DELETE FROM memberships WHERE group_name = ? AND agent_id = ?'),
-      members: p('SELECT agent_id FROM memberships WHERE group_name = ? ORDER BY agent_id'),
+      members: p(`SELECT m.agent_id FROM memberships m JOIN agents a ON a.id = m.agent_id
+        WHERE m.group_name = ? AND a.revoked_at IS NULL ORDER BY m.agent_id`),
       request: p('SELECT fingerprint FROM requests WHERE request_id = ?'),
       insertRequest: p(
         'INSERT INTO requests (request_id, fingerprint, created_at) VALUES (?, ?, ?)',
@@ -146,7 +153,13 @@ export class SqliteStore implements Store {
   async enrolAgent(agent: NewAgent, now: number): Promise<Agent> {
     this.#transaction(() => {
       try {
-        this.#s.insertAgent!.run(agent.id, agent.name, agent.tokenHash, now);
+        this.#s.insertAgent!.run(
+          agent.id,
+          agent.name,
+          agent.tokenHash,
+          agent.tokenExpiresAt ?? null,
+          now,
+        );
       } catch (error) {
         // agents has two UNIQUE keys, name and token_hash; a token hash is a
         // SHA-256 of 32 random bytes, so only the name can collide.
@@ -177,6 +190,20 @@ export class SqliteStore implements Store {
 
   async touchAgent(id: string, now: number): Promise<void> {
     this.#s.touch!.run(now, id);
+  }
+
+  async revokeAgent(id: string, now: number): Promise<Agent | undefined> {
+    this.#s.revoke!.run(now, id);
+    return this.getAgent(id);
+  }
+
+  async rotateAgentToken(
+    id: string,
+    tokenHash: string,
+    tokenExpiresAt: number | null,
+  ): Promise<Agent | undefined> {
+    if (Number(this.#s.rotate!.run(tokenHash, tokenExpiresAt, id).changes) === 0) return undefined;
+    return this.getAgent(id);
   }
 
   async addMember(group: string, agentId: string, now: number): Promise<void> {
