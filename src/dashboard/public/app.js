@@ -424,7 +424,9 @@ async function connect() {
       state.history.push({ at: data.takenAt, states: data.states });
       while (state.history.length > 720) state.history.shift();
       if (state.view === 'connections') drawStates();
-      if (state.view === 'connections') refresh();
+      // Agents connect and leave without a command changing: each sample
+      // also refreshes the commands view, so their connected state stays live.
+      if (state.view !== 'shipping') refresh();
       // Every sample also adds a point to the shipping rates, shown or not.
       refresh('shipping');
     } else if (name === 'commands' && (state.view === 'commands' || state.view === 'fleet'))
