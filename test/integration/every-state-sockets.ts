@@ -84,9 +84,7 @@ export async function openEveryState(
     });
     socket.on('end', () => socket.end()); // the client closed first: finish the close
   });
-  server.listen(0, host);
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
+  const port = await listenOnQuietPort(server, host);
   const open = async (allowHalfOpen: boolean) => {
     const client = connect({ host: connectHost, port, allowHalfOpen });
     client.on('error', () => {});
@@ -101,6 +99,23 @@ export async function openEveryState(
   const closer = await open(false); // -> TIME_WAIT: the client closes first
   closer.end();
   return { server, port, sockets };
+}
+
+/**
+ * Port 0 may hand out a port that a recent connection of another test used as
+ * its own ephemeral port, whose TIME_WAIT would then count here: listen
+ * again until no socket but ours names the port (CI saw 3 TIME_WAIT for 1).
+ */
+async function listenOnQuietPort(server: Server, host: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    server.listen(0, host);
+    await once(server, 'listening');
+    const port = (server.address() as { port: number }).port;
+    const others = (await ssOnPort(port)).filter((socket) => socket.state !== 'LISTEN');
+    if (others.length === 0 || attempt === 20) return port;
+    server.close();
+    await once(server, 'close');
+  }
 }
 
 export async function settle(port: number, expected: Record<string, number>): Promise<void> {
