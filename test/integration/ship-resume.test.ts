@@ -22,6 +22,14 @@ const PAD = 100;
 const SINK_BATCH = 500;
 const CONCURRENCY = 2;
 const IN_FLIGHT = CONCURRENCY * SINK_BATCH;
+/**
+ * A kill between a chunk's append and the rename of its latest checkpoint
+ * re-reads that chunk (docs/ship.md, "Known gap"): at most the events of one
+ * 1 MiB read on top of the batches in flight. CI met it once (8,525).
+ */
+const READ_CHUNK_BYTES = 1 << 20;
+const LINE_BYTES = Buffer.byteLength(seqLines(0, 1, PAD));
+const RESUME_BOUND = IN_FLIGHT + Math.ceil(READ_CHUNK_BYTES / LINE_BYTES) + 1;
 
 interface Run {
   readonly dataDir: string;
@@ -75,9 +83,11 @@ function assertEveryEventAtLeastOnce(t: TestContext, collector: CountingServer):
     if (count === 0) missing += 1;
     duplicates += Math.max(0, count - 1);
   }
-  t.diagnostic(`${duplicates} duplicates (at most ${IN_FLIGHT} in flight)`);
+  t.diagnostic(
+    `${duplicates} duplicates (${IN_FLIGHT} in flight, at most ${RESUME_BOUND} with one re-read chunk)`,
+  );
   assert.equal(missing, 0, `${missing} sequence numbers never sent`);
-  assert.ok(duplicates <= IN_FLIGHT, `${duplicates} duplicates, more than ${IN_FLIGHT} in flight`);
+  assert.ok(duplicates <= RESUME_BOUND, `${duplicates} duplicates, more than ${RESUME_BOUND}`);
 }
 
 test('ship: kill -9 mid-run, then --data-dir alone: every event, duplicates only in flight', {
