@@ -10,7 +10,6 @@
  * commit. The calls are synchronous underneath but the Store interface is
  * async so a networked store fits the same shape.
  */
-import { closeSync, openSync } from 'node:fs';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { BadRequestError } from '../../../errors.ts';
 import type { Command, CommandResult, CommandStatus, DeliveryTarget } from '../../command.ts';
@@ -46,6 +45,7 @@ import type {
 } from '../store.ts';
 import { isUniqueKeyViolation, isUniqueViolation } from './errors.ts';
 import { migrate } from './migrations.ts';
+import { createPrivate } from './private-file.ts';
 
 export interface SqliteStoreOptions {
   path: string;
@@ -390,13 +390,4 @@ function agentOf(row: SqliteAgentRow | undefined): Agent | undefined {
   return row === undefined
     ? undefined
     : toAgent(row, row.groups === null ? [] : (JSON.parse(row.groups) as string[]));
-}
-
-/**
- * Creates the store file 0600 before SQLite opens it (SQLite would create it
- * 0644 under the usual umask; its -wal and -shm files take the file's mode).
- */
-function createPrivate(path: string): void {
-  if (path === ':memory:' || path.startsWith('file:')) return;
-  closeSync(openSync(path, 'a', 0o600));
 }
