@@ -13,7 +13,11 @@ import { waitFor } from '../support/ship-serve.ts';
 
 test('serve on a terminal shows a generated token once and logs readable lines', async () => {
   const dataDir = makeDataDir('kw-tty-');
+  // exec: script(1) runs the command with $SHELL -c (dash where SHELL is
+  // unset, as under CI), and dash does not exec it: the shell would share the
+  // terminal's SIGINT and could exit 130 before reporting node's 0.
   const command = [
+    'exec',
     process.execPath,
     CLI,
     'serve',
