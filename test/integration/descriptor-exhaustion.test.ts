@@ -17,7 +17,8 @@ import {
   waitFor,
 } from '../support/raw-socket.ts';
 
-const LOG_LINE = /the descriptor limit is reached/g;
+const LOG_LINE = /the descriptor limit is reached/;
+const LOG_LINES = /the descriptor limit is reached/g;
 const EXHAUSTED = 'keepwire_descriptor_exhaustion_total{where="watch"}';
 /** One kept-alive connection to the admin listener, opened before the flood. */
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -52,7 +53,8 @@ test('serve survives descriptor exhaustion: refuses, stays up, one log line, res
     // Over the limit libuv accepts and closes at once: some of ours are refused.
     await Promise.race(sockets.map((open) => open.closed));
     // Several samples of the watcher meet EMFILE while the connections stay.
-    await waitFor('the exhaustion log line', () => LOG_LINE.test(server.stderr()));
+    // Generous: on a loaded host one sample can take seconds.
+    await waitFor('the exhaustion log line', () => LOG_LINE.test(server.stderr()), 90_000);
     // A connection opened before the flood still answers: the watcher keeps
     // meeting EMFILE, each time counted, the log keeps its one line.
     await waitFor('three samples under exhaustion', async () => {
@@ -76,7 +78,7 @@ test('serve survives descriptor exhaustion: refuses, stays up, one log line, res
       body: '{"a":1}\n',
     });
     assert.equal(intake.status, 200);
-    assert.equal(server.stderr().match(LOG_LINE)?.length, 1, server.stderr());
+    assert.equal(server.stderr().match(LOG_LINES)?.length, 1, server.stderr());
     assert.doesNotMatch(server.stderr(), /Unhandled 'error' event|EMFILE\n\s+at /);
   } finally {
     for (const open of sockets) open.socket.destroy();
