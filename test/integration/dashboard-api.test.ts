@@ -42,6 +42,7 @@ test('every dashboard API answers 401 without the admin token', async () => {
     '/v1/sockets/history',
     '/v1/ledger',
     '/v1/pipeline',
+    '/v1/pipeline/history',
     '/v1/sysctl',
     '/v1/events',
   ]) {
@@ -92,6 +93,44 @@ test('GET /v1/pipeline counts events in and out of the default file sink', async
   assert.equal(sink.bufferEvents, 0);
   assert.equal(sink.deadLettered, 0);
   assert.deepEqual(pipeline.endpoints, []);
+});
+
+test('GET /v1/pipeline/history: counters per sample on the watcher cadence, oldest first', async () => {
+  const events = `http://${readFileSync(join(serve.dataDir, 'events.addr'), 'utf8').trim()}`;
+  const before = (await get('/v1/pipeline/history')).body;
+  assert.equal(before.intervalMs, 200);
+  assert.equal(before.capacity, 720);
+  // The live counter, not the last sample: a sample may predate events sent
+  // by the tests before this one.
+  const live = (await get('/v1/pipeline')).body;
+  const sentBefore = live.sinks.find((s: { sink: string }) => s.sink === 'out')?.sent ?? 0;
+  const posted = await fetch(`${events}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: '{"h":1}\n{"h":2}\n',
+  });
+  assert.equal(posted.status, 200);
+  // A later sample holds the two new events as sent; the ones before did not.
+  const history = await waitFor(async () => {
+    const { status, body } = await get('/v1/pipeline/history');
+    assert.equal(status, 200);
+    return body.samples.at(-1)?.sinks.out?.sent === sentBefore + 2 ? body : undefined;
+  }, 'a sample with the two events sent');
+  const times = history.samples.map((s: { takenAt: string }) => Date.parse(s.takenAt));
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => a - b),
+  );
+  const sent = history.samples.map((s: Json) => s.sinks.out?.sent ?? 0);
+  assert.deepEqual(
+    sent,
+    [...sent].sort((a, b) => a - b),
+    'counters never go back',
+  );
+  const last = history.samples.at(-1);
+  assert.ok(last.sources.events.received >= 2);
+  assert.equal(last.sources.events.rejected, 0);
+  assert.equal(last.sinks.out.deadLettered, 0);
 });
 
 test('GET /v1/ledger and GET /v1/sysctl answer their shapes', async () => {

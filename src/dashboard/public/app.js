@@ -4,7 +4,7 @@ import { drawLines } from './charts.js';
 
 const $ = (selector) => document.querySelector(selector);
 const STATES = ['ESTABLISHED', 'TIME_WAIT', 'CLOSE_WAIT', 'FIN_WAIT2', 'SYN_RECV', 'LISTEN'];
-const state = { history: [], pipeline: [], view: 'connections', stream: undefined };
+const state = { history: [], view: 'connections', stream: undefined };
 
 function cell(text) {
   const td = document.createElement('td');
@@ -194,27 +194,24 @@ async function loadConnections() {
 // --- Shipping --------------------------------------------------------------
 
 async function loadShipping() {
-  const pipeline = await api('/v1/pipeline');
-  const now = Date.now();
-  state.pipeline.push({ at: now, pipeline });
-  while (state.pipeline.length > 720) state.pipeline.shift();
+  // The rates come from the server's history (the last hour on the watcher's
+  // cadence), so the chart is full as soon as the page opens.
+  const [pipeline, history] = await Promise.all([api('/v1/pipeline'), api('/v1/pipeline/history')]);
+  const samples = history.samples.map((sample) => ({ at: Date.parse(sample.takenAt), sample }));
   const rate = (pick) => {
     const out = [];
-    for (let i = 1; i < state.pipeline.length; i++) {
-      const a = state.pipeline[i - 1];
-      const b = state.pipeline[i];
-      out.push([b.at, Math.max(0, (pick(b.pipeline) - pick(a.pipeline)) / ((b.at - a.at) / 1000))]);
+    for (let i = 1; i < samples.length; i++) {
+      const a = samples[i - 1];
+      const b = samples[i];
+      out.push([b.at, Math.max(0, (pick(b.sample) - pick(a.sample)) / ((b.at - a.at) / 1000))]);
     }
     return out;
   };
   const lastRate = (series) => (series.at(-1)?.[1] ?? 0).toFixed(1);
   const series = {};
   for (const s of pipeline.sources)
-    series[`in ${s.source}`] = rate(
-      (p) => p.sources.find((x) => x.source === s.source)?.received ?? 0,
-    );
-  for (const s of pipeline.sinks)
-    series[`out ${s.sink}`] = rate((p) => p.sinks.find((x) => x.sink === s.sink)?.sent ?? 0);
+    series[`in ${s.source}`] = rate((h) => h.sources[s.source]?.received ?? 0);
+  for (const s of pipeline.sinks) series[`out ${s.sink}`] = rate((h) => h.sinks[s.sink]?.sent ?? 0);
   drawLines($('#rate-chart'), series, $('#rate-legend'));
   fillTable(
     'sources',
@@ -337,12 +334,6 @@ async function createCommand(event) {
 
 // --- Fleet -----------------------------------------------------------------
 
-function byKind(findings) {
-  const counts = new Map();
-  for (const f of findings) counts.set(f.kind, (counts.get(f.kind) ?? 0) + f.count);
-  return [...counts].map(([kind, count]) => `${kind} (${count})`).join(', ');
-}
-
 async function loadFleet() {
   const [commands, agents] = await Promise.all([
     api('/v1/commands?action=sockets.diagnose&status=success&limit=1000'),
@@ -424,11 +415,9 @@ async function connect() {
       state.history.push({ at: data.takenAt, states: data.states });
       while (state.history.length > 720) state.history.shift();
       if (state.view === 'connections') drawStates();
-      // Agents connect and leave without a command changing: each sample
-      // also refreshes the commands view, so their connected state stays live.
-      if (state.view !== 'shipping') refresh();
-      // Every sample also adds a point to the shipping rates, shown or not.
-      refresh('shipping');
+      // Agents connect and leave without a command changing, and the shipping
+      // history gains a point per sample: each sample refreshes the view shown.
+      refresh();
     } else if (name === 'commands' && (state.view === 'commands' || state.view === 'fleet'))
       refresh();
   }, controller.signal)
