@@ -75,6 +75,15 @@ export class PipelineMetrics {
         for (const [sink, buffer] of buffers) this.set({ sink }, buffer.pendingBytes);
       },
     });
+    new Gauge({
+      name: 'keepwire_pipeline_buffer_appends_waiting',
+      help: 'Appends (source requests) waiting for room in a full sink buffer (whenFull: block)',
+      labelNames: ['sink'],
+      registers: [registry],
+      collect() {
+        for (const [sink, buffer] of buffers) this.set({ sink }, buffer.waitingAppends);
+      },
+    });
   }
 
   watchBuffer(sink: string, buffer: EventBuffer): void {

@@ -40,6 +40,8 @@ export interface EventBuffer {
   /** Records appended and not yet acknowledged. */
   readonly pendingEvents: number;
   readonly pendingBytes: number;
+  /** Appends waiting for room in a full buffer (`whenFull: block`). */
+  readonly waitingAppends: number;
   /** Flushes and closes files; pending reads reject. */
   close(): Promise<void>;
 }

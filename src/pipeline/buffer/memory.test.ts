@@ -47,15 +47,49 @@ test('the byte limit splits batches; a single larger record comes alone', async 
   assert.equal((await buffer.read(small, signal)).bytes, 30);
 });
 
-test('when full: block rejects with Retry-After, drops are counted', async () => {
-  const blocking = new MemoryBuffer({ maxEvents: 2, retryAfterMs: 500 });
+test('when full: block waits for room (an ack admits it), refuses after retryAfterMs and at close', async () => {
+  const waiting = new MemoryBuffer({ maxEvents: 2, retryAfterMs: 60_000 });
+  await waiting.append(records('a', 'b'));
+  const order: string[] = [];
+  const blocked = waiting.append(records('c')).then(() => order.push('c appended'));
+  assert.equal(waiting.waitingAppends, 1);
+  const batch = await waiting.read(limits, AbortSignal.timeout(10_000));
+  order.push('read');
+  await waiting.ack(batch);
+  await blocked;
+  assert.deepEqual(order, ['read', 'c appended']);
+  assert.equal(waiting.waitingAppends, 0);
+  assert.deepEqual((await waiting.read(limits, AbortSignal.timeout(10_000))).records.map(String), [
+    'c',
+  ]);
+  // First come first served: a small append queues behind a waiting one even when it would fit.
+  const fcfs = new MemoryBuffer({ maxEvents: 3, retryAfterMs: 60_000 });
+  await fcfs.append(records('a', 'b'));
+  const big = fcfs.append(records('x', 'y'));
+  const small = fcfs.append(records('z'));
+  assert.equal(fcfs.waitingAppends, 2);
+  await fcfs.ack(await fcfs.read(limits, AbortSignal.timeout(10_000)));
+  await Promise.all([big, small]);
+  const rest = await fcfs.read({ ...limits, maxEvents: 10 }, AbortSignal.timeout(10_000));
+  assert.deepEqual(rest.records.map(String), ['x', 'y', 'z']);
+  await fcfs.close();
+
+  const blocking = new MemoryBuffer({ maxEvents: 2, retryAfterMs: 50 });
   await blocking.append(records('a', 'b'));
   await assert.rejects(blocking.append(records('c')), (error: unknown) => {
     assert.ok(error instanceof ShipBufferFullError);
     assert.equal(error.code, 'SHIP_BUFFER_FULL');
-    assert.equal(error.retryAfterMs, 500);
+    assert.equal(error.retryAfterMs, 50);
     return true;
   });
+  const atClose = new MemoryBuffer({ maxEvents: 1, retryAfterMs: 60_000 });
+  await atClose.append(records('a'));
+  const refused = assert.rejects(atClose.append(records('b')), /closed/);
+  await atClose.close();
+  await refused;
+});
+
+test('when full: drops are counted', async () => {
   const drops: string[] = [];
   const oldest = new MemoryBuffer({
     maxEvents: 2,

@@ -4,13 +4,16 @@
  * out by `read` stay pending until acknowledged; batches may be acknowledged
  * out of order. Used for `buffer: {type: memory}` and by tests of the driver.
  *
- * When full (`maxEvents` pending) it blocks (append rejects with
- * ShipBufferFullError), or drops the oldest unread or the newest records,
- * counted through `onDrop`.
+ * When full (`maxEvents` pending) it blocks as the disk buffer does: the
+ * append waits for room (first come first served, room-waiters.ts) up to
+ * `retryAfterMs`, then rejects with ShipBufferFullError (which intake answers
+ * with 503 + Retry-After); or it drops the oldest unread or the newest
+ * records, counted through `onDrop`.
  */
 import { ShipAppendTooLargeError, ShipBufferFullError } from '../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from './buffer.ts';
 import { ReadWaiter } from './read-waiter.ts';
+import { RoomWaiters } from './room-waiters.ts';
 
 export type WhenFull = 'block' | 'dropOldest' | 'dropNewest';
 
@@ -19,7 +22,7 @@ export interface MemoryBufferOptions {
   readonly whenFull?: WhenFull;
   /** Called with how many records were dropped and why. */
   readonly onDrop?: (count: number, reason: 'buffer_full_oldest' | 'buffer_full_newest') => void;
-  /** How long a blocked source should wait before retrying. */
+  /** Under `block`, how long an append waits for room before it is refused, and the Retry-After given. */
   readonly retryAfterMs?: number;
 }
 
@@ -41,6 +44,7 @@ export class MemoryBuffer implements EventBuffer {
   #unreadBytes = 0;
   #isClosed = false;
   readonly #waiter = new ReadWaiter();
+  readonly #room = new RoomWaiters();
 
   constructor(options: MemoryBufferOptions) {
     this.#maxEvents = options.maxEvents;
@@ -57,22 +61,40 @@ export class MemoryBuffer implements EventBuffer {
     return this.#pendingBytes;
   }
 
+  /** Appends waiting for room under `block`. */
+  get waitingAppends(): number {
+    return this.#room.count;
+  }
+
   async append(records: readonly Buffer[]): Promise<void> {
     if (this.#isClosed) throw new Error('buffer is closed');
-    let accepted: readonly Buffer[] = records;
-    const room = this.#maxEvents - this.#pendingEvents;
-    if (records.length > room) {
-      if (this.#whenFull === 'block' && records.length > this.#maxEvents) {
+    if (this.#whenFull === 'block') {
+      if (records.length > this.#maxEvents) {
         throw new ShipAppendTooLargeError(
           `${records.length} events are more than the memory buffer can ever hold (maxEvents ${this.#maxEvents}); split the request into smaller ones, or raise the buffer's maxEvents`,
         );
       }
-      if (this.#whenFull === 'block') {
-        throw new ShipBufferFullError(
-          `memory buffer full (${this.#pendingEvents} of ${this.#maxEvents} events pending)`,
+      // An append that finds others waiting queues behind them, even if it fits.
+      if (this.#pendingEvents + records.length > this.#maxEvents || this.#room.hasWaiters) {
+        return this.#room.wait(
+          records.length,
           this.#retryAfterMs,
+          async () => this.#take(records),
+          () =>
+            this.#isClosed
+              ? new Error('buffer is closed')
+              : new ShipBufferFullError(
+                  `memory buffer full (${this.#pendingEvents} of ${this.#maxEvents} events pending) and no room came within ${this.#retryAfterMs} ms; the sink is not keeping up`,
+                  this.#retryAfterMs,
+                ),
         );
       }
+      this.#take(records);
+      return;
+    }
+    let accepted: readonly Buffer[] = records;
+    const room = this.#maxEvents - this.#pendingEvents;
+    if (records.length > room) {
       if (this.#whenFull === 'dropNewest') {
         accepted = records.slice(0, Math.max(0, room));
         this.#onDrop?.(records.length - accepted.length, 'buffer_full_newest');
@@ -84,6 +106,11 @@ export class MemoryBuffer implements EventBuffer {
         }
       }
     }
+    this.#take(accepted);
+  }
+
+  /** Queues `accepted` (synchronously: the room it takes is gone before anyone else is admitted). */
+  #take(accepted: readonly Buffer[]): void {
     for (const record of accepted) {
       this.#unread.push(record);
       this.#pendingEvents += 1;
@@ -151,10 +178,12 @@ export class MemoryBuffer implements EventBuffer {
     if (!this.#inFlight.delete(batch as Batch)) return;
     this.#pendingEvents -= batch.records.length;
     this.#pendingBytes -= batch.bytes;
+    this.#room.admit((events) => this.#pendingEvents + events <= this.#maxEvents);
   }
 
   async close(): Promise<void> {
     this.#isClosed = true;
+    this.#room.refuseAll();
     this.#waiter.close(new Error('buffer is closed'));
   }
 }

@@ -29,7 +29,7 @@
  *   behind by a crash is deleted by recovery).
  * - `maxSizeBytes` bounds the frame bytes of unacknowledged records (the
  *   files hold at most one segment more); when an append would pass it:
- *   `block` waits for room (first come first served, room-waiters.ts) up to
+ *   `block` waits for room (first come first served, ../room-waiters.ts) up to
  *   `retryAfterMs`, then rejects (ShipBufferFullError), `dropNewest`
  *   drops the append, `dropOldest` skips unread records (space comes back
  *   when their segment is deleted). Every dropped record is counted.
@@ -39,7 +39,9 @@ import { mkdirSync } from 'node:fs';
 import { ShipBufferWriteError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
+import { RoomWaiters } from '../room-waiters.ts';
 import { nodeFilesystem } from './filesystem.ts';
+import { appendTooLarge, bufferFull } from './full-errors.ts';
 import { type Cursor, Ledger } from './ledger.ts';
 import { type DiskBufferOptions, reportDamage } from './options.ts';
 import { BufferPositions } from './positions.ts';
@@ -52,7 +54,6 @@ import {
   wholeFrames,
 } from './record-frame.ts';
 import { recover, type SegmentState } from './recovery.ts';
-import { appendTooLarge, bufferFull, RoomWaiters } from './room-waiters.ts';
 import { SegmentReader } from './segment-reader.ts';
 import { cursorPastFinished, SegmentWriter } from './segment-writer.ts';
 import { WriteFailure } from './write-failure.ts';
@@ -159,15 +160,16 @@ export class DiskBuffer implements EventBuffer {
     return this.#usedBytes;
   }
 
-  append(records: readonly Buffer[]): Promise<void> {
-    if (this.#isClosed) return Promise.reject(new Error('disk buffer is closed'));
-    if (records.length === 0) return Promise.resolve();
-    try {
-      const frames = encodeRecords(records);
-      return this.#appendEncoded(frames, { bytes: frames.length, events: records.length });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  get waitingAppends(): number {
+    return this.#room.count;
+  }
+
+  // Async so that a throw rejects; everything up to the enqueue still runs synchronously, in call order.
+  async append(records: readonly Buffer[]): Promise<void> {
+    if (this.#isClosed) throw new Error('disk buffer is closed');
+    if (records.length === 0) return;
+    const frames = encodeRecords(records);
+    return this.#appendEncoded(frames, { bytes: frames.length, events: records.length });
   }
 
   /**
@@ -175,17 +177,13 @@ export class DiskBuffer implements EventBuffer {
    * that frames (and checksums) off this thread. Their headers are checked;
    * the CRCs are not.
    */
-  appendFrames(frames: Buffer, events: number): Promise<void> {
-    if (this.#isClosed) return Promise.reject(new Error('disk buffer is closed'));
-    if (events === 0 && frames.length === 0) return Promise.resolve();
-    try {
-      return this.#appendEncoded(frames, wholeFrames(frames, events));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async appendFrames(frames: Buffer, events: number): Promise<void> {
+    if (this.#isClosed) throw new Error('disk buffer is closed');
+    if (events === 0 && frames.length === 0) return;
+    return this.#appendEncoded(frames, wholeFrames(frames, events));
   }
 
-  /** Throws (to the caller's rejection) when `whenFull` refuses the append. */
+  /** Throws when `whenFull` refuses the append. */
   #appendEncoded(frames: Buffer, run: Omit<FrameRun, 'payloadBytes'>): Promise<void> {
     if (this.#failure.isSet) {
       const refusal = this.#failure.refusal();
@@ -227,8 +225,7 @@ export class DiskBuffer implements EventBuffer {
   }
 
   #admitWaiters(): void {
-    if (this.#room.hasWaiters)
-      this.#room.admit((bytes) => this.#usedBytes + bytes <= this.#options.maxSizeBytes);
+    this.#room.admit((bytes) => this.#usedBytes + bytes <= this.#options.maxSizeBytes);
   }
 
   /** The frames of this append that fit, after applying `dropOldest` or `dropNewest`. */

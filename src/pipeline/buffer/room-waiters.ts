@@ -3,11 +3,12 @@
  * first served: an append that finds others waiting queues behind them even
  * if it would fit, so a large append is not starved by small ones. Each wait
  * is bounded (the caller's patience): when it runs out the append is refused
- * with `ShipBufferFullError` and its Retry-After, as before any wait.
+ * with the buffer's `ShipBufferFullError` and its Retry-After, as before any
+ * wait. The size of an append is the buffer's unit: framed bytes for the
+ * disk buffer, events for the memory buffer.
  */
-import { ShipAppendTooLargeError, ShipBufferFullError } from '../../errors.ts';
 export interface RoomWaiter {
-  readonly bytes: number;
+  readonly size: number;
   admit(): void;
   refuse(): void;
   timer: NodeJS.Timeout | undefined;
@@ -20,19 +21,24 @@ export class RoomWaiters {
     return this.#waiting.length > 0;
   }
 
+  /** Appends waiting now. */
+  get count(): number {
+    return this.#waiting.length;
+  }
+
   /**
-   * Waits until `bytes` are admitted, then runs `enter` (which takes the
+   * Waits until `size` is admitted, then runs `enter` (which takes the
    * room); rejects with `refusal()` after `timeoutMs` or at refuseAll().
    */
   wait(
-    bytes: number,
+    size: number,
     timeoutMs: number,
     enter: () => Promise<void>,
     refusal: () => Error,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiter: RoomWaiter = {
-        bytes,
+        size,
         timer: undefined,
         admit: () => enter().then(resolve, reject),
         refuse: () => reject(refusal()),
@@ -50,9 +56,9 @@ export class RoomWaiters {
     }, timeoutMs);
   }
 
-  /** Admits waiters in order while `fits(bytes)` says they fit. */
-  admit(fits: (bytes: number) => boolean): void {
-    while (this.#waiting.length > 0 && fits(this.#waiting[0]!.bytes)) {
+  /** Admits waiters in order while `fits(size)` says they fit. */
+  admit(fits: (size: number) => boolean): void {
+    while (this.#waiting.length > 0 && fits(this.#waiting[0]!.size)) {
       const waiter = this.#waiting.shift()!;
       clearTimeout(waiter.timer);
       waiter.admit();
@@ -66,28 +72,4 @@ export class RoomWaiters {
       waiter.refuse();
     }
   }
-}
-
-/** An append under `block` that no amount of waiting can fit. */
-export function appendTooLarge(
-  run: { readonly events: number; readonly bytes: number },
-  dir: string,
-  maxSizeBytes: number,
-): ShipAppendTooLargeError {
-  return new ShipAppendTooLargeError(
-    `${run.events} events (${run.bytes} bytes framed) are more than disk buffer ${dir} can ever hold (maxSizeBytes ${maxSizeBytes}); split the request into smaller ones, or raise the buffer's maxSizeBytes`,
-  );
-}
-
-/** A wait for room under `block` that ran out. */
-export function bufferFull(
-  dir: string,
-  usedBytes: number,
-  maxSizeBytes: number,
-  retryAfterMs: number,
-): ShipBufferFullError {
-  return new ShipBufferFullError(
-    `disk buffer ${dir} is full (${usedBytes} of ${maxSizeBytes} bytes) and no room came within ${retryAfterMs} ms; the sink is not keeping up`,
-    retryAfterMs,
-  );
 }
