@@ -5,14 +5,16 @@
  *
  *   counts       keepwire sockets --json            vs ss -tan        vs netstat -tan
  *   attribution  keepwire sockets --by process --json vs ss -tanp     vs netstat -tanp
- *   one state    keepwire sockets --state close-wait --json vs ss -tan state close-wait
+ *   close-wait   keepwire sockets --state close-wait --by process --json
+ *                                                   vs ss -tan state close-wait (no attribution)
  *
+ * with `node -e 0` beside them (Node.js start-up alone: the floor at small counts),
  * and, in-process, the backends for each question (netlink: `ss -tan -D -`
  * parsed; /proc/net/tcp*; `ss` text), which decides what takeSnapshot
  * prefers. Sockets are held by child processes (bench/socket-farm.ts),
  * each under its own RLIMIT_NOFILE, on 127.0.0.1-127.0.0.8.
  *
- *   node bench/sockets.ts [--levels 1000,10000,50000] [--runs 5]
+ *   flock /tmp/keepwire-bench.lock node bench/sockets.ts [--levels 1000,10000,50000] [--runs 5]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -136,16 +138,21 @@ try {
       [
         'close-wait',
         [
-          kw(['--state', 'close-wait', '--json']),
-          kwBin(['--state', 'close-wait', '--json']),
+          kw(['--state', 'close-wait', '--by', 'process', '--json']),
+          kwBin(['--state', 'close-wait', '--by', 'process', '--json']),
           ['ss', ['-tan', 'state', 'close-wait']],
         ],
         undefined,
       ],
+      ['node -e 0', [[node, ['-e', '0']]], undefined],
     ];
     for (const [question, commands] of questions) {
       const times: number[] = [];
       for (const [command, args] of commands) times.push(await timeCommand(command, [...args]));
+      if (times.length === 1) {
+        rows.push([String(total), question, fmt(times[0]!), '-', '-', '-', '-', '-', '-']);
+        continue;
+      }
       const [main, bin, ss, netstat] = times as [number, number, number, number | undefined];
       rows.push([
         String(total),
@@ -185,6 +192,24 @@ try {
         'all + attribution (CLI: blocking)',
         () => takeSnapshot({ backend: 'netlink', blocking: true, attribute: true }),
         () => takeSnapshot({ backend: 'proc', blocking: true, attribute: true }),
+        undefined,
+      ],
+      [
+        'close-wait + attribution (CLI)',
+        () =>
+          takeSnapshot({
+            backend: 'netlink',
+            blocking: true,
+            attribute: true,
+            states: ['CLOSE_WAIT'],
+          }),
+        () =>
+          takeSnapshot({
+            backend: 'proc',
+            blocking: true,
+            attribute: true,
+            states: ['CLOSE_WAIT'],
+          }),
         undefined,
       ],
       [

@@ -5,26 +5,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { closeWaitSocket } from '../../test/support/tcp-socket.ts';
 import { attributeSockets } from './process-attribution.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { emptySkipCounts, type TcpSocket } from './socket.ts';
-
-function sock(inode: number): TcpSocket {
-  return {
-    family: 4,
-    state: 'CLOSE_WAIT',
-    localAddress: '127.0.0.1',
-    localPort: 1,
-    remoteAddress: '127.0.0.1',
-    remotePort: 2,
-    txQueue: 0,
-    rxQueue: 0,
-    timer: 0,
-    retransmits: 0,
-    uid: 0,
-    inode,
-  };
-}
+import { emptySkipCounts } from './socket.ts';
 
 test('vanished processes, unreadable fds and non-socket links are skipped and counted', async (t) => {
   // A /proc-shaped tree with every race frozen in place: the links are real
@@ -43,7 +27,7 @@ test('vanished processes, unreadable fds and non-socket links are skipped and co
   mkdirSync(join(root, 'self'));
   mkdirSync(join(root, 'net'));
 
-  const sockets = [sock(111), sock(333), sock(444)];
+  const sockets = [closeWaitSocket(111), closeWaitSocket(333), closeWaitSocket(444)];
   const skipped = emptySkipCounts();
   await attributeSockets(sockets, { procRoot: root, skipped, heldSinceStates: ['CLOSE_WAIT'] });
   assert.equal(sockets[0]!.pid, 100);

@@ -1,15 +1,28 @@
 /**
  * Finds which process holds each socket by joining the snapshot's inodes with
- * a scan of every /proc/PID/fd (fd-scan.ts). takeSnapshot starts the scan
- * (startFdScan) after starting `ss`, so the kernel's socket dump and the scan
- * run at once. On hosts with many sockets the scan is split over worker
- * threads (and the calling thread, in the CLI). Only done when attribution is
- * asked for.
+ * the /proc/PID/fd scans of fd-scan.ts. Two ways, one answer:
+ * - every socket wanted (`--by process`): takeSnapshot starts the full scan
+ *   (startFdScan) right after starting `ss`, so the kernel's socket dump and
+ *   the scan run at once;
+ * - a few states wanted (`--state close-wait --by process`, the CLOSE_WAIT
+ *   sockets of a diagnosis): the kernel's filtered dump is short, so the
+ *   search (startHolderSearch) waits for its inodes and looks for those only,
+ *   stopping once each has its holder; with no socket to attribute it reads
+ *   no fd at all.
+ * On hosts with many sockets either is split over worker threads (and the
+ * calling thread, in the CLI). Only done when attribution is asked for.
  */
 import { lstatSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { type FdScan, scanSocketFds } from './fd-scan.ts';
+import {
+  type FdScan,
+  findSocketHolders,
+  HolderSearch,
+  holderKey,
+  holderOf,
+  scanSocketFds,
+} from './fd-scan.ts';
 import type { SkipCounts, TcpSocket } from './socket.ts';
 import type { TcpState } from './tcp-state.ts';
 
@@ -40,6 +53,12 @@ const WORKER_URL = new URL(
   import.meta.url,
 );
 
+/** How many parts a scan of this host is split into; 1 runs on the calling thread alone. */
+function partsFor(procRoot: string): number {
+  if (countAllocatedSockets(procRoot) < workerThreshold()) return 1;
+  return Math.max(1, Math.min(availableParallelism(), 4));
+}
+
 /**
  * Starts scanning every process's fds. On small hosts, on the calling thread,
  * at once: a worker's start-up would cost more than the whole scan. On hosts
@@ -53,14 +72,15 @@ export function startFdScan(
   procRoot = '/proc',
   options: { shareCaller?: boolean } = {},
 ): PendingFdScan {
-  if (countAllocatedSockets(procRoot) < workerThreshold()) {
+  const parts = partsFor(procRoot);
+  if (parts === 1) {
     const scan = scanSocketFds(procRoot);
     return { result: Promise.resolve({ ...scan, entries: Float64Array.from(scan.entries) }) };
   }
-  const parts = Math.max(1, Math.min(availableParallelism(), 4));
   const first = options.shareCaller ? 1 : 0;
   const scans: Promise<WorkerScan>[] = [];
-  for (let part = first; part < parts; part++) scans.push(runWorker(procRoot, part, parts));
+  for (let part = first; part < parts; part++)
+    scans.push(workerResult<WorkerScan>(startWorker(procRoot, part, parts, false)));
   if (options.shareCaller) {
     const own = scanSocketFds(procRoot, 0, parts);
     scans.push(Promise.resolve({ ...own, entries: Float64Array.from(own.entries) }));
@@ -72,14 +92,61 @@ export function startFdScan(
       entries.set(r.entries, offset);
       offset += r.entries.length;
     }
-    return {
-      entries,
-      vanishedProcesses: results.reduce((n, r) => n + r.vanishedProcesses, 0),
-      unreadableFds: results.reduce((n, r) => n + r.unreadableFds, 0),
-    };
+    return { entries, ...sumSkips(results) };
   });
   result.catch(() => {}); // awaited by attributeSockets; never an unhandled rejection meanwhile
   return { result };
+}
+
+/** A search for given inodes whose workers (if any) boot now; the inodes come later. */
+export interface PendingHolderSearch {
+  /** The best holderKey per target (0: none found), and what was skipped. */
+  find(targets: number[]): Promise<{ keys: BigInt64Array } & Omit<FdScan, 'entries'>>;
+  /** Stops the workers of a search that will not be used (the dump failed). */
+  cancel(): void;
+}
+
+/**
+ * Starts a targeted search (findSocketHolders): on hosts with many sockets
+ * its workers start booting now, while the caller waits for the kernel's dump
+ * that names the inodes to look for. `shareCaller` as for startFdScan.
+ */
+export function startHolderSearch(
+  procRoot = '/proc',
+  options: { shareCaller?: boolean } = {},
+): PendingHolderSearch {
+  const parts = partsFor(procRoot);
+  const own = parts === 1 || options.shareCaller === true;
+  const workers: Worker[] = [];
+  for (let part = own ? 1 : 0; part < parts; part++) {
+    // Not holding the process open until there is something to find: a
+    // search the caller drops (its dump failed) must not keep it alive.
+    const worker = startWorker(procRoot, part, parts, true);
+    worker.unref();
+    workers.push(worker);
+  }
+  return {
+    async find(targets) {
+      const search = new HolderSearch(targets, parts);
+      const results = workers.map((worker) => workerResult<Omit<FdScan, 'entries'>>(worker));
+      for (const worker of workers) {
+        worker.ref();
+        worker.postMessage({ targets, buffer: search.buffer });
+      }
+      if (own) results.push(Promise.resolve(findSocketHolders(search, procRoot, 0, parts)));
+      return { keys: search.best, ...sumSkips(await Promise.all(results)) };
+    },
+    cancel() {
+      for (const worker of workers) void worker.terminate();
+    },
+  };
+}
+
+function sumSkips(results: Omit<FdScan, 'entries'>[]): Omit<FdScan, 'entries'> {
+  return {
+    vanishedProcesses: results.reduce((n, r) => n + r.vanishedProcesses, 0),
+    unreadableFds: results.reduce((n, r) => n + r.unreadableFds, 0),
+  };
 }
 
 /** "TCP: inuse 13 orphan 0 tw 11088 alloc 16 mem 73" in /proc/net/sockstat: sockets held by processes. */
@@ -95,11 +162,12 @@ function countAllocatedSockets(procRoot: string): number {
 
 type WorkerScan = Omit<FdScan, 'entries'> & { entries: Float64Array };
 
-function runWorker(procRoot: string, part: number, parts: number): Promise<WorkerScan> {
-  const worker = new Worker(WORKER_URL, {
-    workerData: { procRoot, part, parts },
-  });
-  return new Promise<WorkerScan>((resolve, reject) => {
+function startWorker(procRoot: string, part: number, parts: number, targeted: boolean): Worker {
+  return new Worker(WORKER_URL, { workerData: { procRoot, part, parts, targeted } });
+}
+
+function workerResult<T>(worker: Worker): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);
     worker.once('exit', (code) => reject(new Error(`the fd scan worker exited with code ${code}`)));
@@ -108,8 +176,12 @@ function runWorker(procRoot: string, part: number, parts: number): Promise<Worke
 
 export interface AttributionOptions {
   procRoot?: string;
-  /** A scan started earlier with startFdScan; else one is started now. */
-  scan?: PendingFdScan;
+  /**
+   * A full scan started earlier with startFdScan, or a search started with
+   * startHolderSearch; else a search (on the calling thread, or workers on
+   * big hosts) is started now for these sockets' inodes.
+   */
+  scan?: PendingFdScan | PendingHolderSearch;
   /** For sockets in these states, also record `heldSince` from the fd link's ctime. */
   heldSinceStates?: readonly TcpState[];
   skipped: SkipCounts;
@@ -121,37 +193,53 @@ export async function attributeSockets(
   options: AttributionOptions,
 ): Promise<void> {
   const root = options.procRoot ?? '/proc';
-  const scan = await (options.scan ?? startFdScan(root)).result;
   const skipped = options.skipped;
-  skipped.vanishedProcesses += scan.vanishedProcesses;
-  skipped.unreadableFds += scan.unreadableFds;
-  const byInode = new Map<number, TcpSocket>();
-  for (const socket of sockets) if (socket.inode !== 0) byInode.set(socket.inode, socket);
-  if (byInode.size === 0) return;
+  const scan = options.scan ?? startHolderSearch(root);
+  // inode -> holderKey of its holder
+  const holders = new Map<number, number>();
+  if ('find' in scan) {
+    const targets: number[] = [];
+    for (const socket of sockets) if (socket.inode !== 0) targets.push(socket.inode);
+    const unique = [...new Set(targets)];
+    const found = await scan.find(unique);
+    skipped.vanishedProcesses += found.vanishedProcesses;
+    skipped.unreadableFds += found.unreadableFds;
+    for (let i = 0; i < unique.length; i++)
+      if (found.keys[i]! > 0n) holders.set(unique[i]!, Number(found.keys[i]));
+  } else {
+    const found = await scan.result;
+    skipped.vanishedProcesses += found.vanishedProcesses;
+    skipped.unreadableFds += found.unreadableFds;
+    const entries = found.entries;
+    for (let i = 0; i < entries.length; i += 3) {
+      const key = holderKey(entries[i + 1]!, entries[i + 2]!);
+      if (!((holders.get(entries[i]!) ?? 0) >= key)) holders.set(entries[i]!, key);
+    }
+  }
+  if (holders.size === 0) return;
   const aged = new Set(options.heldSinceStates ?? []);
-  const holders = new Map<number, TcpSocket[]>();
-  const entries = scan.entries;
-  for (let i = 0; i < entries.length; i += 3) {
-    const socket = byInode.get(entries[i]!);
-    if (socket === undefined) continue;
-    const pid = entries[i + 1]!;
+  const byPid = new Map<number, TcpSocket[]>();
+  for (const socket of sockets) {
+    const key = socket.inode === 0 ? undefined : holders.get(socket.inode);
+    if (key === undefined) continue;
+    const { pid, fd } = holderOf(key);
     socket.pid = pid;
-    socket.fd = entries[i + 2]!;
-    let held = holders.get(pid);
+    socket.fd = fd;
+    let held = byPid.get(pid);
     if (held === undefined) {
       held = [];
-      holders.set(pid, held);
+      byPid.set(pid, held);
     }
     held.push(socket);
     if (aged.has(socket.state)) {
       try {
-        socket.heldSince = Math.round(lstatSync(`${root}/${pid}/fd/${socket.fd}`).ctimeMs);
+        socket.heldSince = Math.round(lstatSync(`${root}/${pid}/fd/${fd}`).ctimeMs);
       } catch {
         skipped.unreadableFds += 1;
       }
     }
   }
-  for (const [pid, held] of holders) {
+  for (const [pid, held] of byPid) {
     const name = readComm(`${root}/${pid}/comm`);
     if (name === undefined) skipped.vanishedProcesses += 1;
     for (const socket of held) socket.process = name ?? '?';

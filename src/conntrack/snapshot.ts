@@ -9,9 +9,11 @@
  * fallback when ss is missing or the dump fails, `ss` text the last resort
  * when /proc cannot be read either.
  *
- * With attribution, ss is started first: it dumps the sockets in its own
- * process while this one scans /proc/PID/fd (inline, or also in workers on
- * big hosts; measured in docs/benchmarks.md).
+ * With attribution of every socket, ss is started first: it dumps the
+ * sockets in its own process while this one scans /proc/PID/fd (inline, or
+ * also in workers on big hosts; measured in docs/benchmarks.md). With a state
+ * filter the search for the holders waits for the dump and looks for its
+ * inodes only (process-attribution.ts).
  */
 import { countNetlinkStates, readNetlinkSockets, startNetlinkDump } from './netlink-reader.ts';
 import {
@@ -55,10 +57,20 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
     order[0] === 'netlink' ? startNetlinkDump({ states, ssPath: options.ssPath }) : undefined;
   // Loaded only when asked for: start-up time is most of a small CLI run.
   const attribution = options.attribute ? await import('./process-attribution.ts') : undefined;
-  const scan = attribution?.startFdScan(options.procRoot, { shareCaller: options.blocking });
-  const { source, value: sockets } = await withFallback(order, (backend) =>
-    read(backend, states, options, skipped, dump),
-  );
+  // Every socket: scan every fd while ss dumps. A few states: the kernel's
+  // filtered dump is short, so wait for it and look for its inodes only.
+  const start = states === undefined ? attribution?.startFdScan : attribution?.startHolderSearch;
+  const scan = start?.(options.procRoot, { shareCaller: options.blocking });
+  let read: { source: SocketSource; value: TcpSocket[] };
+  try {
+    read = await withFallback(order, (backend) =>
+      readSockets(backend, states, options, skipped, dump),
+    );
+  } catch (error) {
+    if (scan !== undefined && 'cancel' in scan) scan.cancel();
+    throw error;
+  }
+  const { source, value: sockets } = read;
   if (attribution) {
     await attribution.attributeSockets(sockets, {
       procRoot: options.procRoot,
@@ -132,7 +144,7 @@ async function withFallback<T>(
   throw first;
 }
 
-async function read(
+async function readSockets(
   backend: SocketSource,
   states: TcpState[] | undefined,
   options: SnapshotOptions,

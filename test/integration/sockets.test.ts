@@ -43,36 +43,64 @@ for (const [host, connectHost] of [
     assert.equal(summary.states.SYN_SENT, 0, 'every kernel state is a key');
 
     // Attribution: the same pid, name and socket count as ss -p.
-    const ssHolders = new Map<number, { process: string; count: number }>();
-    for (const s of ss) {
-      if (s.pid === undefined) continue;
-      const holder = ssHolders.get(s.pid) ?? { process: s.process!, count: 0 };
-      holder.count += 1;
-      ssHolders.set(s.pid, holder);
-    }
-    const groups = summary.groups.map((g: { pid: number; process: string; count: number }) => [
-      g.pid,
-      { process: g.process, count: g.count },
-    ]);
-    assert.deepEqual(new Map(groups), ssHolders);
-    assert.ok(ssHolders.has(process.pid), 'ss sees this test process');
+    assert.deepEqual(holders(summary), ssHolders(ss));
+    assert.ok(ssHolders(ss).has(process.pid), 'ss sees this test process');
     assert.equal(summary.unattributed, 1, 'the TIME_WAIT socket belongs to no process');
 
-    // The kernel-filtered path (ss state ... -D -) agrees too.
-    for (const [state, flag] of [
-      ['CLOSE_WAIT', 'close-wait'],
-      ['TIME_WAIT', 'TIME_WAIT'],
-      ['FIN_WAIT2', 'fin-wait-2'],
-      ['LISTEN', 'listen'],
-    ] as const) {
+    // The kernel-filtered path (ss state ... -D -) agrees too, and so does the
+    // search for the holders of that state's sockets alone (--by process):
+    // the holders ss -p names for the sockets in that state. Every other
+    // state splits the search over worker threads, as on a big host.
+    for (const [i, [state, flag]] of (
+      [
+        ['CLOSE_WAIT', 'close-wait'],
+        ['TIME_WAIT', 'TIME_WAIT'],
+        ['FIN_WAIT2', 'fin-wait-2'],
+        ['LISTEN', 'listen'],
+        ['ESTABLISHED', 'established'],
+      ] as const
+    ).entries()) {
       const one = await runCli(['sockets', '--state', flag, '--port', String(port), '--json']);
       assert.equal(one.code, 0, one.stderr);
       const parsed = JSON.parse(one.stdout);
       assert.equal(parsed.total, EXPECTED[state], state);
       assert.equal(parsed.states[state], EXPECTED[state], state);
       assert.equal(parsed.source, 'netlink');
+      const [byProcess, ssNow] = await Promise.all([
+        runCli(['sockets', '--state', flag, '--by', 'process', '--port', String(port), '--json'], {
+          env: i % 2 === 0 ? { KEEPWIRE_FD_SCAN_WORKERS_FROM: '0' } : {},
+        }),
+        ssOnPort(port),
+      ]);
+      assert.equal(byProcess.code, 0, byProcess.stderr);
+      const attributed = JSON.parse(byProcess.stdout);
+      const inState = ssNow.filter((s) => s.state === state);
+      assert.equal(attributed.total, EXPECTED[state], state);
+      assert.deepEqual(holders(attributed), ssHolders(inState), state);
+      assert.equal(
+        attributed.unattributed,
+        inState.filter((s) => s.pid === undefined).length,
+        state,
+      );
     }
   });
+}
+
+type Holders = Map<number, { process: string; count: number }>;
+
+function ssHolders(ss: Awaited<ReturnType<typeof ssOnPort>>): Holders {
+  const holders: Holders = new Map();
+  for (const s of ss) {
+    if (s.pid === undefined) continue;
+    const holder = holders.get(s.pid) ?? { process: s.process!, count: 0 };
+    holder.count += 1;
+    holders.set(s.pid, holder);
+  }
+  return holders;
+}
+
+function holders(summary: { groups: { pid: number; process: string; count: number }[] }): Holders {
+  return new Map(summary.groups.map((g) => [g.pid, { process: g.process, count: g.count }]));
 }
 
 test('sockets: text output, --by remote and usage errors', async () => {
