@@ -14,8 +14,19 @@ export interface AgentLoad {
   count(): number;
   /** The latest receipt time so far. */
   lastAt(): number;
+  /** Agent sockets closed that nobody asked to close (the generator does not reconnect them). */
+  lost(): number;
+  /** Lost sockets by why (the socket error or the server's close, after which answer). */
+  lostWhy(): Record<string, number>;
   /** Resolves once every agent is connected. */
   readonly connected: Promise<void>;
+}
+
+interface LoadMessage {
+  type: string;
+  items?: [string, number][];
+  count?: number;
+  why?: Record<string, number>;
 }
 
 export function startAgentLoad(args: string[]): AgentLoad {
@@ -23,9 +34,15 @@ export function startAgentLoad(args: string[]): AgentLoad {
   const received = new Map<string, number>();
   let count = 0;
   let lastAt = 0;
+  let lost = 0;
+  let lostWhy: Record<string, number> = {};
   const connected = new Promise<void>((resolve) => {
-    child.on('message', (message: { type: string; items?: [string, number][] }) => {
+    child.on('message', (message: LoadMessage) => {
       if (message.type === 'connected') resolve();
+      if (message.type === 'lost') {
+        lost = message.count!;
+        lostWhy = message.why!;
+      }
       if (message.type !== 'got') return;
       for (const [id, at] of message.items!) {
         received.set(id, at);
@@ -34,5 +51,13 @@ export function startAgentLoad(args: string[]): AgentLoad {
       }
     });
   });
-  return { child, received, count: () => count, lastAt: () => lastAt, connected };
+  return {
+    child,
+    received,
+    count: () => count,
+    lastAt: () => lastAt,
+    lost: () => lost,
+    lostWhy: () => lostWhy,
+    connected,
+  };
 }

@@ -8,7 +8,17 @@
  * argv: HOST PORT TOKENS_FILE WAIT_S; PORT may be a comma-separated list
  * (several nodes): agent i then polls port i mod n. IPC in: {type: "storm"} destroys every
  * socket at once; {type: "stop"}. IPC out: {type: "connected", count},
- * {type: "got", items: [[commandId, atMs], ...]}, {type: "stormed"}.
+ * {type: "got", items: [[commandId, atMs], ...]}, {type: "stormed"}, and
+ * {type: "lost", count, why} whenever sockets closed that nobody asked to
+ * close (count: all such closes so far; why: counts by socket error or the
+ * server's close, and the last status line read before it).
+ *
+ * An agent whose socket is lost reconnects, as a real agent does, after a
+ * delay that doubles from 100 ms to 2 s (no jitter: runs stay comparable).
+ * The parent sees every loss: a server over its maxConnections closes new
+ * sockets at once, and a listen queue overflowing on a saturated machine
+ * resets some; counting those agents as connected once made a run wait for
+ * them forever.
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -32,24 +42,70 @@ function report(id: string, at: number): void {
   });
 }
 
+let lost = 0;
+/** Lost sockets by why: the socket error, or the peer's close, and the last status line read. */
+const lostWhy = new Map<string, number>();
+let isLostScheduled = false;
+let isClosing = false;
+function reportLost(why: string): void {
+  lost += 1;
+  lostWhy.set(why, (lostWhy.get(why) ?? 0) + 1);
+  if (isLostScheduled) return;
+  isLostScheduled = true;
+  setImmediate(() => {
+    isLostScheduled = false;
+    process.send!({ type: 'lost', count: lost, why: Object.fromEntries(lostWhy) });
+  });
+}
+
 const ID_PATTERN = /"id":"([^"]+)","action"/g;
 
-class PollingAgent {
-  readonly socket: Socket;
-  readonly #request: Buffer;
-  #buffer = '';
+const FIRST_RECONNECT_MS = 100;
+const MAX_RECONNECT_MS = 2_000;
 
-  constructor(token: string, port: number, onConnect: () => void) {
+class PollingAgent {
+  socket: Socket;
+  readonly #request: Buffer;
+  readonly #port: number;
+  #onFirstConnect: (() => void) | undefined;
+  #buffer = '';
+  #lastStatus = 'no answer yet';
+  #error: (Error & { code?: string }) | undefined;
+  #reconnectMs = FIRST_RECONNECT_MS;
+
+  constructor(token: string, port: number, onFirstConnect: () => void) {
     this.#request = Buffer.from(
       `GET /v1/commands?waitS=${waitText} HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n\r\n`,
     );
-    this.socket = connect({ host, port, noDelay: true }, () => {
-      onConnect();
-      this.socket.write(this.#request);
+    this.#port = port;
+    this.#onFirstConnect = onFirstConnect;
+    this.socket = this.#connect();
+  }
+
+  #connect(): Socket {
+    this.#buffer = '';
+    this.#lastStatus = 'no answer yet';
+    this.#error = undefined;
+    const socket = connect({ host, port: this.#port, noDelay: true }, () => {
+      this.#onFirstConnect?.();
+      this.#onFirstConnect = undefined;
+      socket.write(this.#request);
     });
-    this.socket.setEncoding('latin1');
-    this.socket.on('data', (chunk: string) => this.#onData(chunk));
-    this.socket.on('error', () => {});
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => this.#onData(chunk));
+    // The error is followed by 'close', which reports the loss.
+    socket.on('error', (error) => {
+      this.#error = error;
+    });
+    socket.on('close', () => {
+      if (isClosing) return;
+      reportLost(`${this.#error?.code ?? 'closed by the server'} after "${this.#lastStatus}"`);
+      setTimeout(() => {
+        if (!isClosing) this.socket = this.#connect();
+      }, this.#reconnectMs);
+      this.#reconnectMs = Math.min(this.#reconnectMs * 2, MAX_RECONNECT_MS);
+    });
+    return socket;
   }
 
   #onData(chunk: string): void {
@@ -64,6 +120,8 @@ class PollingAgent {
       if (this.#buffer.length < headEnd + 4 + bodyLength) return;
       const body = this.#buffer.slice(headEnd + 4, headEnd + 4 + bodyLength);
       this.#buffer = this.#buffer.slice(headEnd + 4 + bodyLength);
+      this.#lastStatus = head.split('\r\n', 1)[0]!;
+      this.#reconnectMs = FIRST_RECONNECT_MS;
       if (head.startsWith('HTTP/1.1 200'))
         for (const match of body.matchAll(ID_PATTERN)) report(match[1]!, at);
       this.socket.write(this.#request);
@@ -91,9 +149,11 @@ connectSome();
 
 process.on('message', (message: { type: string }) => {
   if (message.type === 'storm') {
+    isClosing = true;
     for (const agent of agents) agent.socket.destroy();
     process.send!({ type: 'stormed' });
   } else if (message.type === 'stop') {
+    isClosing = true;
     for (const agent of agents) agent.socket.destroy();
     process.exit(0);
   }

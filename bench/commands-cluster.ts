@@ -13,6 +13,13 @@
  *
  * Reproduce: flock /tmp/keepwire-bench.lock bench/commands-cluster.sh
  *   [--agents 9000] [--rounds 3] [--samples 300] [--create-s 5] [--clients 16]
+ *
+ * Every phase has a time limit (deadline.ts): a run that cannot go on (a
+ * node that does not start, agents the nodes refuse or drop, a command that
+ * never arrives) stops with a line saying which phase, what it waited for
+ * and what the nodes report, instead of waiting forever. Each node's agents
+ * listener is allowed every agent (agents.maxConnections), since its default
+ * cap (1,024) is below the 3,000 each node holds here.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +34,7 @@ import { PostgresStore } from '../src/control/store/postgres/postgres-store.ts';
 import { UuidV7Generator } from '../src/control/uuid-v7.ts';
 import { startPrivatePostgres } from '../test/support/private-postgres.ts';
 import { startAgentLoad } from './agent-load-receipts.ts';
+import { abortRun, phase, waitUntil } from './deadline.ts';
 import { median } from './median.ts';
 
 const { values } = parseArgs({
@@ -44,6 +52,17 @@ const SAMPLES = Number(values.samples);
 const CREATE_S = Number(values['create-s']);
 const CLIENTS = Number(values.clients);
 const NODES = 3;
+/** Time limits, in seconds: generous, the machine may be saturated by other work. */
+const LIMIT_S = {
+  enrol: 120 + N / 20,
+  nodeStart: 60,
+  connect: 60 + N / 50,
+  settle: 120,
+  receipt: 30,
+  group: 120,
+  create: CREATE_S + 60,
+  stop: 30,
+};
 const now = () => performance.timeOrigin + performance.now();
 const CLI = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
@@ -66,25 +85,32 @@ const storeUrl = await postgres.createDatabase('keepwire');
 const config = storeSchema.parse({ url: storeUrl, poolSize: 16 });
 if (config.type !== 'postgres') throw new Error('expected the postgres store');
 const store = new PostgresStore({ config, nodeId: 'bench' });
-await store.start(() => {});
 const ids = new UuidV7Generator();
 const agentIds: string[] = new Array(N);
 const tokens: string[] = new Array(N);
 let next = 0;
-await Promise.all(
-  Array.from({ length: 16 }, async () => {
-    for (let i = next++; i < N; i = next++) {
-      const token = generateToken();
-      const agent = await store.enrolAgent(
-        { id: ids.next(), name: `bench-${i}`, tokenHash: hashToken(token), groups: ['all'] },
-        Date.now(),
-      );
-      agentIds[i] = agent.id;
-      tokens[i] = token;
-    }
-  }),
+await phase(
+  'enrol the agents',
+  LIMIT_S.enrol,
+  async () => {
+    await store.start(() => {});
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = next++; i < N; i = next++) {
+          const token = generateToken();
+          const agent = await store.enrolAgent(
+            { id: ids.next(), name: `bench-${i}`, tokenHash: hashToken(token), groups: ['all'] },
+            Date.now(),
+          );
+          agentIds[i] = agent.id;
+          tokens[i] = token;
+        }
+      }),
+    );
+    await store.close();
+  },
+  () => `${Math.min(next, N)} of ${N} started`,
 );
-await store.close();
 writeFileSync(join(workDir, 'tokens.txt'), tokens.join('\n'));
 
 // 2. The nodes.
@@ -93,6 +119,7 @@ const ENV = {
   KEEPWIRE_WATCH__ENABLED: 'false',
   KEEPWIRE_PIPELINE__ENABLED: 'false',
   KEEPWIRE_LOG__LEVEL: 'warn',
+  KEEPWIRE_AGENTS__MAX_CONNECTIONS: String(N + 100),
 };
 
 interface Node {
@@ -111,12 +138,20 @@ async function startNode(name: string, store: string[]): Promise<Node> {
   });
   children.push(child);
   const ready = ['agents.addr', 'admin.addr', 'admin.token'].map((f) => join(dataDir, f));
-  while (!ready.every((path) => existsSync(path))) await sleep(20);
+  await waitUntil(`${name} to start (its address files)`, LIMIT_S.nodeStart, () => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      abortRun(`${name} exited while starting (${child.exitCode ?? child.signalCode})`);
+    return ready.every((path) => existsSync(path));
+  });
   const adminAddr = readFileSync(join(dataDir, 'admin.addr'), 'utf8').trim();
   const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {
     child,
-    admin: new Pool(`http://${adminAddr}`, { connections: CLIENTS }),
+    admin: new Pool(`http://${adminAddr}`, {
+      connections: CLIENTS,
+      headersTimeout: 60_000,
+      bodyTimeout: 60_000,
+    }),
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     agentsPort: readFileSync(join(dataDir, 'agents.addr'), 'utf8').trim().split(':')[1]!,
   };
@@ -136,20 +171,56 @@ async function post(node: Node, body: unknown): Promise<void> {
   if (response.statusCode !== 201) throw new Error(`create answered ${response.statusCode}`);
 }
 
-async function waiters(node: Node): Promise<number> {
+async function metric(node: Node, pattern: RegExp): Promise<number> {
   const response = await node.admin.request({ method: 'GET', path: '/metrics' });
   const text = await response.body.text();
-  return Number(/^keepwire_command_waiters\{kind="poll"\} (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+  return Number(pattern.exec(text)?.[1] ?? Number.NaN);
 }
+const WAITERS = /^keepwire_command_waiters\{kind="poll"\} (\d+)/m;
+const REFUSED = /^keepwire_listener_connections_refused_total\{listener="agents"[^}]*\} (\d+)/m;
 
 async function allWaiting(): Promise<number> {
-  const counts = await Promise.all(nodes.map(waiters));
+  const counts = await Promise.all(nodes.map((node) => metric(node, WAITERS)));
   return counts.reduce((a, b) => a + b, 0);
 }
 
-async function settle(): Promise<void> {
-  const deadline = now() + 60_000;
-  while ((await allWaiting()) < N && now() < deadline) await sleep(20);
+/** What each node reports, for a message about a run that cannot go on. */
+async function nodeStates(): Promise<string> {
+  const states = await Promise.all(
+    nodes.map(async (node, i) => {
+      if (node.child.exitCode !== null || node.child.signalCode !== null)
+        return `node-${i} exited (${node.child.exitCode ?? node.child.signalCode})`;
+      const [waiting, refused] = await Promise.all([metric(node, WAITERS), metric(node, REFUSED)]);
+      return `node-${i}: ${waiting} waiting, ${refused || 0} connections refused`;
+    }),
+  );
+  return `${states.join('; ')}; ${lostSockets()}`;
+}
+
+const lostSockets = () =>
+  `agent sockets lost (and reopened) ${load.lost()}: ${JSON.stringify(load.lostWhy())}`;
+
+/**
+ * Refused agents would be refused again on every reconnect: a run whose
+ * nodes refuse connections stops at once, naming the setting.
+ */
+async function checkRefused(): Promise<void> {
+  const refused = await Promise.all(nodes.map((node) => metric(node, REFUSED)));
+  if (refused.every((n) => !(n > 0))) return;
+  abortRun(`the nodes refused agent connections over agents.maxConnections: ${await nodeStates()}`);
+}
+
+/** Waits until every agent polls (again), so rounds do not overlap. */
+async function settle(what: string): Promise<void> {
+  await waitUntil(
+    `every agent waiting ${what}`,
+    LIMIT_S.settle,
+    async () => {
+      await checkRefused();
+      return (await allWaiting()) >= N;
+    },
+    nodeStates,
+  );
   await sleep(200);
 }
 
@@ -159,11 +230,24 @@ const load = startAgentLoad(['127.0.0.1', ports, join(workDir, 'tokens.txt'), '1
 children.push(load.child);
 const received = load.received;
 const connectStarted = now();
-await load.connected;
-await settle();
-console.log(
-  `${N} agents waiting on ${NODES} nodes after ${((now() - connectStarted) / 1000).toFixed(1)} s`,
+let isConnected = false;
+void load.connected.then(() => {
+  isConnected = true;
+});
+await waitUntil(
+  `${N} agents to connect`,
+  LIMIT_S.connect,
+  async () => {
+    await checkRefused();
+    return isConnected;
+  },
+  nodeStates,
 );
+await settle('after connecting');
+console.log(
+  `${N} agents waiting on ${NODES} nodes after ${((now() - connectStarted) / 1000).toFixed(1)} s; ${lostSockets()}`,
+);
+const lostBefore = load.lost();
 
 // 4. Creation -> receipt, one command at a time, through node i mod 3 to a random agent.
 const rounds: { p50: number; p99: number; crossP99: number }[] = [];
@@ -180,7 +264,13 @@ for (let round = 0; round < ROUNDS; round += 1) {
       action: { name: 'ping' },
       timeoutS: 60,
     });
-    while (!received.has(id)) await sleep(0);
+    await waitUntil(
+      `command ${id} to reach agent ${agent} (on node-${agent % NODES})`,
+      LIMIT_S.receipt,
+      () => received.has(id),
+      nodeStates,
+      0,
+    );
     const latency = received.get(id)! - started;
     all.push(latency);
     if (agent % NODES !== i % NODES) cross.push(latency);
@@ -190,7 +280,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
     p99: quantile(all, 0.99),
     crossP99: quantile(cross, 0.99),
   });
-  await settle();
+  await settle(`after latency round ${round}`);
 }
 
 // 5. One group command to every agent, through node 0.
@@ -206,29 +296,41 @@ for (let round = 0; round < ROUNDS; round += 1) {
     timeoutS: 600,
   });
   groupCreate.push(now() - started);
-  const deadline = now() + 30_000;
-  while (load.count() - base < N && now() < deadline) await sleep(5);
-  groupTimes.push(load.count() - base >= N ? load.lastAt() - started : Number.POSITIVE_INFINITY);
-  await settle();
+  await waitUntil(
+    `group command ${round} to reach all ${N} agents`,
+    LIMIT_S.group,
+    () => load.count() - base >= N,
+    async () => `${load.count() - base} received; ${await nodeStates()}`,
+    5,
+  );
+  groupTimes.push(load.lastAt() - started);
+  await settle(`after group round ${round}`);
 }
+const lostMeasuring = load.lost() - lostBefore;
 load.child.send({ type: 'stop' });
 
 // 6. Creations per second through one node: PostgreSQL node 0, then a one-node SQLite serve.
 async function createRate(node: Node, label: string): Promise<number> {
   let count = 0;
   const until = now() + CREATE_S * 1000;
-  await Promise.all(
-    Array.from({ length: CLIENTS }, async (_, c) => {
-      for (let i = 0; now() < until; i += 1) {
-        await post(node, {
-          id: `${label}-${c}-${i}`,
-          target: { type: 'component', id: 'bench' },
-          action: { name: 'ping' },
-          timeoutS: 600,
-        });
-        count += 1;
-      }
-    }),
+  await phase(
+    `creations through one node (${label})`,
+    LIMIT_S.create,
+    () =>
+      Promise.all(
+        Array.from({ length: CLIENTS }, async (_, c) => {
+          for (let i = 0; now() < until; i += 1) {
+            await post(node, {
+              id: `${label}-${c}-${i}`,
+              target: { type: 'component', id: 'bench' },
+              action: { name: 'ping' },
+              timeoutS: 600,
+            });
+            count += 1;
+          }
+        }),
+      ),
+    () => `${count} created`,
   );
   return count / CREATE_S;
 }
@@ -245,8 +347,15 @@ for (let round = 0; round < ROUNDS; round += 1)
   sqliteRates.push(await createRate(single, `sq${round}`));
 await single.admin.close();
 single.child.kill('SIGTERM');
-await Promise.all(
-  children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)),
+const running = () => children.filter((c) => c.exitCode === null && c.signalCode === null);
+await waitUntil(
+  'the nodes to stop after SIGTERM',
+  LIMIT_S.stop,
+  () => running().length === 0,
+  () =>
+    running()
+      .map((c) => `pid ${c.pid} still running`)
+      .join(', '),
 );
 
 const p99 = median(rounds.map((r) => r.p99));
@@ -272,4 +381,5 @@ console.log(
 console.log(
   `     per round: PostgreSQL ${pgRates.map((r) => r.toFixed(0)).join(', ')}; SQLite ${sqliteRates.map((r) => r.toFixed(0)).join(', ')}`,
 );
+console.log(`  agent sockets lost (and reopened) while measuring: ${lostMeasuring}`);
 process.exit(0);

@@ -10,8 +10,11 @@
  *
  * Reproduce: bench/commands.sh [--agents 10000] [--rounds 3] [--samples 300]
  * (the wrapper raises the fd limit; `node bench/commands.ts` works when it is high enough).
+ * The server's agents listener is allowed every agent (agents.maxConnections;
+ * its default, 1,024, would refuse most of them), and every wait has a time
+ * limit (deadline.ts), so a run that cannot go on stops and says why.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +25,7 @@ import { generateToken, hashToken } from '../src/auth/token.ts';
 import { SqliteStore } from '../src/control/store/sqlite/sqlite-store.ts';
 import { UuidV7Generator } from '../src/control/uuid-v7.ts';
 import { startAgentLoad } from './agent-load-receipts.ts';
+import { abortRun, phase, waitUntil } from './deadline.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,7 +49,12 @@ const quantile = (xs: number[], q: number) =>
 const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
 
 const dataDir = mkdtempSync(join(tmpdir(), 'kw-bench-commands-'));
-process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+const children: ChildProcess[] = [];
+process.on('exit', () => {
+  // A run stopped by a time limit (deadline.ts) leaves no server behind.
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 // 1. N agents in group "all", enrolled straight into the store before the server opens it.
 const store = new SqliteStore({ path: join(dataDir, 'control.db') });
@@ -74,17 +83,26 @@ const server = spawn(
       KEEPWIRE_WATCH__ENABLED: 'false',
       KEEPWIRE_PIPELINE__ENABLED: 'false',
       KEEPWIRE_LOG__LEVEL: 'warn',
+      KEEPWIRE_AGENTS__MAX_CONNECTIONS: String(N + 100),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   },
 );
-while (!existsSync(join(dataDir, 'admin.addr'))) await sleep(20);
+children.push(server);
+await waitUntil('the server to start (admin.addr)', 60, () => {
+  if (server.exitCode !== null) abortRun(`the server exited while starting (${server.exitCode})`);
+  return existsSync(join(dataDir, 'admin.addr'));
+});
 const adminAddr = readFileSync(join(dataDir, 'admin.addr'), 'utf8').trim();
 const [agentsHost, agentsPort] = readFileSync(join(dataDir, 'agents.addr'), 'utf8')
   .trim()
   .split(':') as [string, string];
 const adminToken = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
-const admin = new Pool(`http://${adminAddr}`, { connections: 4 });
+const admin = new Pool(`http://${adminAddr}`, {
+  connections: 4,
+  headersTimeout: 60_000,
+  bodyTimeout: 60_000,
+});
 const headers = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
 
 async function post(body: unknown): Promise<number> {
@@ -104,11 +122,21 @@ async function waiters(): Promise<number> {
   const text = await response.body.text();
   return Number(/^keepwire_command_waiters\{kind="poll"\} (\d+)/m.exec(text)?.[1] ?? NaN);
 }
+const lostSockets = () =>
+  `agent sockets lost (and reopened) ${load.lost()}: ${JSON.stringify(load.lostWhy())}`;
 
 /** Waits until every agent has polled again after a delivery, so rounds do not overlap. */
-async function settle(): Promise<void> {
-  const deadline = now() + 60_000;
-  while ((await waiters()) < N && now() < deadline) await sleep(20);
+async function settle(what: string): Promise<void> {
+  let waiting = 0;
+  await waitUntil(
+    `every agent waiting ${what}`,
+    120,
+    async () => {
+      waiting = await waiters();
+      return waiting >= N;
+    },
+    () => `${waiting} of ${N} waiting; ${lostSockets()}`,
+  );
   await sleep(200);
 }
 
@@ -121,11 +149,14 @@ const rssMiB = (pid: number) =>
 
 // 3. The load generator.
 const load = startAgentLoad([agentsHost, agentsPort, join(dataDir, 'tokens.txt'), '1200']);
+children.push(load.child);
 const received = load.received;
 const connectStarted = now();
-await load.connected;
-while ((await waiters()) < N) await sleep(20);
-console.log(`${N} agents waiting after ${((now() - connectStarted) / 1000).toFixed(1)} s`);
+await phase('connect the agents', 60 + N / 50, () => load.connected, lostSockets);
+await settle('after connecting');
+console.log(
+  `${N} agents waiting after ${((now() - connectStarted) / 1000).toFixed(1)} s; ${lostSockets()}`,
+);
 
 // 4. Idle cost.
 await sleep(1000);
@@ -148,7 +179,7 @@ for (let round = 0; round < ROUNDS; round += 1) {
       action: { name: 'ping' },
       timeoutS: 60,
     });
-    while (!received.has(id)) await sleep(0);
+    await waitUntil(`command ${id} to arrive`, 30, () => received.has(id), lostSockets, 0);
     latencies.push(received.get(id)! - started);
   }
   latencyRounds.push({ p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99) });
@@ -167,10 +198,15 @@ for (let round = 0; round < ROUNDS; round += 1) {
     timeoutS: 600,
   });
   createTimes.push(now() - started);
-  const deadline = now() + 30_000;
-  while (load.count() - base < N && now() < deadline) await sleep(5);
-  groupTimes.push(load.count() - base >= N ? load.lastAt() - started : Number.POSITIVE_INFINITY);
-  await settle();
+  await waitUntil(
+    `group command ${round} to reach all ${N} agents`,
+    120,
+    () => load.count() - base >= N,
+    () => `${load.count() - base} received; ${lostSockets()}`,
+    5,
+  );
+  groupTimes.push(load.lastAt() - started);
+  await settle(`after group round ${round}`);
 }
 
 // 7. Disconnect storm, from a steady state (every agent waiting again).
@@ -178,7 +214,7 @@ const stormed = new Promise<void>((resolve) =>
   load.child.on('message', (m: { type: string }) => m.type === 'stormed' && resolve()),
 );
 load.child.send({ type: 'storm' });
-await stormed;
+await phase('the disconnect storm', 60, () => stormed);
 const stormStarted = now();
 let left = await waiters();
 while (left > 0 && now() - stormStarted < 10_000) {
@@ -193,7 +229,11 @@ const closeWait = ss.split('\n').filter((line) => line.includes(`pid=${server.pi
 load.child.send({ type: 'stop' });
 await admin.close();
 server.kill('SIGTERM');
-await new Promise((resolve) => server.once('exit', resolve));
+await phase('the server to stop after SIGTERM', 30, () =>
+  server.exitCode === null
+    ? new Promise((resolve) => server.once('exit', resolve))
+    : Promise.resolve(),
+);
 
 const p50 = median(latencyRounds.map((r) => r.p50));
 const p99 = median(latencyRounds.map((r) => r.p99));
