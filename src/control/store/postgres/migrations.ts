@@ -1,16 +1,23 @@
 /**
- * Ordered schema migrations for PostgreSQL, the same model as the SQLite
- * store's (same tables and column names, so rows map the same way). Several
- * nodes may start at once: the whole run holds a transaction-level advisory
- * lock, so one node migrates and the others then find nothing to do. A
- * database newer than this code is refused. Append; never edit a shipped one.
+ * The PostgreSQL store's schema migrations, the same model as the SQLite
+ * store's (same tables and column names, so rows map the same way); the run
+ * that applies them (versions, refusal of a newer schema) is shared with the
+ * SQLite store (../schema-migrations.ts). Several nodes may start at once:
+ * the whole run is one transaction holding an advisory lock, so one node
+ * migrates and the others then find nothing to do. Append; never edit a
+ * shipped one.
  *
  * Times are epoch milliseconds (bigint). `args` and `result` are JSON text,
  * not jsonb: jsonb reorders keys, and a replayed command must read back
  * exactly as first answered.
  */
 import type pg from 'pg';
-import { StoreError } from '../../errors.ts';
+import {
+  CURRENT_VERSION,
+  driveMigrationsAsync,
+  SCHEMA_VERSION_TABLE,
+} from '../schema-migrations.ts';
+import { mapConnectionError } from './errors.ts';
 import { inTransaction } from './pool.ts';
 
 /** An arbitrary constant naming the migration lock among advisory locks. */
@@ -71,28 +78,34 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE agents ADD COLUMN token_expires_at bigint;`,
 ];
 
-export async function migrate(pool: pg.Pool, now: number): Promise<number> {
+/**
+ * Runs the migrations this database lacks (schema-migrations.ts), all in
+ * one transaction under the migration lock.
+ */
+export async function migrate(
+  pool: pg.Pool,
+  now: number,
+  migrations = MIGRATIONS,
+): Promise<number> {
   return inTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY, applied_at bigint NOT NULL)',
-    );
-    const { rows } = await client.query<{ version: number | null }>(
-      'SELECT MAX(version) AS version FROM schema_version',
-    );
-    const current = rows[0]?.version ?? 0;
-    if (current > MIGRATIONS.length) {
-      throw new StoreError(
-        `the command store is at schema version ${current}, newer than this keepwire knows (${MIGRATIONS.length}); run a newer keepwire`,
-      );
-    }
-    for (let version = current + 1; version <= MIGRATIONS.length; version += 1) {
-      await client.query(MIGRATIONS[version - 1]!);
-      await client.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [
-        version,
-        now,
-      ]);
-    }
-    return MIGRATIONS.length;
+    return driveMigrationsAsync(migrations, async (step) => {
+      if (step.kind === 'read-version') {
+        await client.query(SCHEMA_VERSION_TABLE);
+        const { rows } = await client.query<{ version: number | null }>(CURRENT_VERSION);
+        return rows[0]?.version ?? 0;
+      }
+      try {
+        await client.query(step.sql);
+        await client.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [
+          step.version,
+          now,
+        ]);
+      } catch (error) {
+        // Losing the server mid-run is "unreachable, retry", not a broken migration.
+        throw mapConnectionError(error);
+      }
+      return undefined;
+    });
   });
 }

@@ -1,8 +1,7 @@
 /**
- * Ordered schema migrations. Each runs once, in its own transaction, and its
- * number is recorded in schema_version; a database newer than this code is
- * refused rather than guessed at. Add a migration by appending to the list;
- * never edit one that has shipped.
+ * The SQLite store's schema migrations, in order; the run that applies them
+ * (versions, refusal of a newer schema) is shared with the PostgreSQL store
+ * (../schema-migrations.ts). Append; never edit one that has shipped.
  *
  * Times are epoch milliseconds (INTEGER). Tokens are stored only as SHA-256
  * hashes. `seq` gives commands a total order for cursors; `claim` marks a
@@ -10,7 +9,7 @@
  * `lease_until` when the claim lapses (see store.ts).
  */
 import type { DatabaseSync } from 'node:sqlite';
-import { StoreError } from '../../errors.ts';
+import { CURRENT_VERSION, driveMigrations, SCHEMA_VERSION_TABLE } from '../schema-migrations.ts';
 
 export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE agents (
@@ -72,33 +71,29 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE agents ADD COLUMN token_expires_at INTEGER;`,
 ];
 
-export function migrate(db: DatabaseSync, now: number): number {
-  db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)',
-  );
-  const row = db.prepare('SELECT MAX(version) AS version FROM schema_version').get() as {
-    version: number | null;
-  };
-  const current = row.version ?? 0;
-  if (current > MIGRATIONS.length) {
-    throw new StoreError(
-      `the command store is at schema version ${current}, newer than this keepwire knows (${MIGRATIONS.length}); run a newer keepwire`,
-    );
-  }
-  const record = db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)');
-  for (let version = current + 1; version <= MIGRATIONS.length; version += 1) {
+/**
+ * Runs the migrations this database lacks (schema-migrations.ts), each in
+ * its own BEGIN IMMEDIATE transaction: a second process opening the file
+ * at once waits on the write lock, then finds nothing left to do.
+ */
+export function migrate(db: DatabaseSync, now: number, migrations = MIGRATIONS): number {
+  return driveMigrations(migrations, (step) => {
+    if (step.kind === 'read-version') {
+      db.exec(SCHEMA_VERSION_TABLE);
+      return (db.prepare(CURRENT_VERSION).get() as { version: number | null }).version ?? 0;
+    }
     db.exec('BEGIN IMMEDIATE');
     try {
-      db.exec(MIGRATIONS[version - 1]!);
-      record.run(version, now);
+      db.exec(step.sql);
+      db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(
+        step.version,
+        now,
+      );
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');
-      throw new StoreError(
-        `schema migration ${version} failed: ${(error as Error).message}`,
-        error,
-      );
+      throw error;
     }
-  }
-  return MIGRATIONS.length;
+    return undefined;
+  });
 }
