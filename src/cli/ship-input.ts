@@ -1,21 +1,24 @@
 /**
  * The input side of `keepwire ship`: `--from ndjson|modsecurity` (what the
  * inputs are, framed and decoded on the framing worker) and
- * `--storage-dir`, and the report of malformed records, each with its file
+ * `--storage-dir`, `--decode-threads`, and the report of malformed records, each with its file
  * and line.
  */
 import { UsageError } from '../errors.ts';
+import { defaultDecodeThreads } from '../pipeline/sources/decode-pool.ts';
 import type { MalformedReason } from '../pipeline/sources/framing/record-framer.ts';
 
 export interface InputFlags {
   from?: string;
   'storage-dir'?: string;
+  'decode-threads'?: string;
 }
 
 /** The input flags, for `parseOptions` of the ship command. */
 export const INPUT_OPTIONS = {
   from: { type: 'string' },
   'storage-dir': { type: 'string' },
+  'decode-threads': { type: 'string' },
 } as const;
 
 /** The input part of `keepwire ship --help`. */
@@ -33,12 +36,21 @@ export const INPUT_HELP = `What from (the inputs):
   --storage-dir DIR        modsecurity, concurrent index files: the
                            transaction files are under DIR (its
                            YYYYMMDD/YYYYMMDD-HHMM/ folders), whatever
-                           directory the index names`;
+                           directory the index names
+  --decode-threads N       modsecurity: decode records on N threads at once
+                           (framing stays in input order on its own thread;
+                           events keep the input's order). 0 decodes on the
+                           framing thread (default: one per core, here ${defaultDecodeThreads()})`;
 
 export interface InputSettings {
   readonly from: 'ndjson' | 'modsecurity';
   readonly storageDir: string | undefined;
+  /** modsecurity: threads of the decode pool; 0: decoded on the framing worker. */
+  readonly decodeThreads: number;
 }
+
+/** More threads than this only add memory and switching. */
+const MAX_DECODE_THREADS = 64;
 
 export function resolveInput(flags: InputFlags): InputSettings {
   const from = flags.from ?? 'ndjson';
@@ -46,7 +58,15 @@ export function resolveInput(flags: InputFlags): InputSettings {
     throw new UsageError(`--from takes ndjson or modsecurity, got "${from}"`);
   if (flags['storage-dir'] !== undefined && from !== 'modsecurity')
     throw new UsageError('--storage-dir goes with --from modsecurity');
-  return { from, storageDir: flags['storage-dir'] };
+  const threads = flags['decode-threads'];
+  if (threads !== undefined && from !== 'modsecurity')
+    throw new UsageError('--decode-threads goes with --from modsecurity');
+  const decodeThreads = threads === undefined ? defaultDecodeThreads() : Number(threads);
+  if (!/^\d+$/.test(threads ?? '0') || decodeThreads > MAX_DECODE_THREADS)
+    throw new UsageError(
+      `--decode-threads takes a whole number from 0 to ${MAX_DECODE_THREADS}, got "${threads}"`,
+    );
+  return { from, storageDir: flags['storage-dir'], decodeThreads };
 }
 
 /** A malformed record of a run, as --json lists it. */

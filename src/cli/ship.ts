@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, type Stats, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { DecodePool } from '../pipeline/sources/decode-pool.ts';
 import { FrameWorker } from '../pipeline/sources/frame-worker.ts';
 import { type CliIo, type Command, parseOptions, writeJson } from './command.ts';
 import { formatBytes, formatProgress } from './progress-bar.ts';
@@ -105,18 +106,26 @@ export const shipCommand: Command = {
     );
     const input = resolveInput(values);
     for (const path of positionals) if (path !== '-') checkInput(path);
-    // The framing worker boots on the other core while this thread loads
-    // the rest (the sink's schema, undici, pino: ~150 ms of start-up).
-    const frameWorker = new FrameWorker({
-      maxLineBytes: 1024 * 1024,
-      check: values['shape-only'] ? 'shape' : 'json',
-      from: input.from,
-      storageDir: input.storageDir,
-    });
+    // The framing worker (and the decode pool) boot on the other core while
+    // this thread loads the rest (the sink's schema, undici, pino: ~150 ms).
+    const decodePool =
+      input.from === 'modsecurity' && input.decodeThreads > 0
+        ? new DecodePool({ threads: input.decodeThreads })
+        : undefined;
+    const frameWorker = new FrameWorker(
+      {
+        maxLineBytes: 1024 * 1024,
+        check: values['shape-only'] ? 'shape' : 'json',
+        from: input.from,
+        storageDir: input.storageDir,
+      },
+      decodePool,
+    );
     try {
       return await ship(values, input, positionals, io, frameWorker);
     } finally {
       await frameWorker.close();
+      await decodePool?.close();
     }
   },
 };

@@ -134,3 +134,15 @@ export class ShipInputTooLargeError extends KeepwireError {
     super('SHIP_INPUT_TOO_LARGE', message, { status: 413 });
   }
 }
+
+/**
+ * A thread of `keepwire ship`'s decode pool threw or exited: the run stops
+ * reading. Events appended before the batch it held stay in the buffer and
+ * are delivered; the input's checkpoint stays before that batch, so a run
+ * with the same data directory reads on from there.
+ */
+export class DecodeThreadError extends KeepwireError {
+  constructor(message: string, cause?: unknown) {
+    super('SHIP_DECODE_THREAD_FAILED', message, { status: 500, retryable: false, cause });
+  }
+}

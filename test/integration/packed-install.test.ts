@@ -3,7 +3,8 @@
  * and `npm install -g` of the tarball into a temporary prefix, then the
  * installed `keepwire` run as a real process: with Node.js 24 first on PATH
  * (the one running the tests) it answers --help, attributes sockets through
- * the fd-scan worker threads, ships a file and serves; with the system
+ * the fd-scan worker threads, ships a file (and a ModSecurity log, decoded
+ * on the framing worker and the decode pool's threads) and serves; with the system
  * Node.js 20 first on PATH it prints its "needs Node.js 24" message.
  * One pack and one install for the whole file.
  */
@@ -14,8 +15,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { startBulkCluster } from '../support/bulk/index.ts';
 import { startCountingServer } from '../support/counting-server.ts';
 import { runProcess, startServe } from '../support/keepwire-process.ts';
+import { fixturePath } from '../support/modsecurity-fixtures.ts';
 import { seqLines } from '../support/ship-serve.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -133,6 +136,26 @@ test('installed keepwire ship delivers a file to a collector', async () => {
     assert.equal(collector.seen.size, 200);
   } finally {
     await collector.close();
+  }
+});
+
+test('installed keepwire ship --from modsecurity decodes on its thread pool and indexes every record', async () => {
+  const { cluster, urls, close } = await startBulkCluster();
+  try {
+    const log = fixturePath('real-3.0.9/json-serial.log');
+    const records = readFileSync(log, 'utf8').trim().split('\n').length;
+    const run = await runInstalled(
+      [
+        ...['ship', '--from', 'modsecurity', log, '--decode-threads', '2'],
+        ...['--sink', 'opensearch', '--to', urls[0]!, '--data-dir', join(work, 'modsec'), '--json'],
+      ],
+      NODE_24,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).eventsDelivered, records);
+    assert.equal(cluster.documentCount, records);
+  } finally {
+    await close();
   }
 });
 

@@ -4,7 +4,9 @@
  * (length, CRC32C, payload) in memory it transfers back, all in
  * WebAssembly (framer/wasm-framer.ts; the JS LineSplitter + check +
  * encodeFrames is its reference); or ModSecurity audit logs framed and
- * decoded into normalized events (framing/modsecurity-frames.ts).
+ * decoded into normalized events (framing/modsecurity-frames.ts), or,
+ * with a decode pool (`isDecodedElsewhere`), framed only and handed on
+ * packed for the pool's threads.
  *
  * Two ways in, never at once:
  * - chunks the caller read (standard input): one reply per chunk or end,
@@ -23,12 +25,13 @@ import type {
 } from './frame-worker.ts';
 import { WasmFramer } from './framer/wasm-framer.ts';
 import { type FramedEvents, ModsecurityFrames } from './framing/modsecurity-frames.ts';
+import { batchTransfer } from './framing/record-batch.ts';
 
 const options = workerData as FrameWorkerOptions;
 // end() starts it afresh for the next input.
 const framer =
   options.from === 'modsecurity'
-    ? new ModsecurityFrames(options.maxLineBytes, options.storageDir)
+    ? new ModsecurityFrames(options.maxLineBytes, options.storageDir, options.isDecodedElsewhere)
     : new WasmFramer(options.maxLineBytes, options.check);
 
 interface FileReading {
@@ -42,9 +45,11 @@ interface FileReading {
 let file: FileReading | undefined;
 
 function reply(framed: FramedEvents, extra: Partial<FrameReply> = {}): void {
-  const { frames, events, rejects } = framed;
-  const message: FrameReply = { frames, events, rejects, ...extra };
-  parentPort!.postMessage(message, frames.length > 0 ? [frames.buffer as ArrayBuffer] : []);
+  const { frames, events, rejects, records } = framed;
+  const message: FrameReply = { frames, events, rejects, records, ...extra };
+  const transfer = records ? batchTransfer(records) : [];
+  if (frames.length > 0) transfer.push(frames.buffer as ArrayBuffer);
+  parentPort!.postMessage(message, transfer);
 }
 
 function closeFile(): void {

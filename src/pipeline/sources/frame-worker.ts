@@ -7,8 +7,13 @@
  * (DiskBuffer.appendFrames) and runs the sink. Files are read by the worker
  * itself (`frameFile`); chunks read here (standard input) are copied to it
  * (`frame`), answered in the order they are sent, several at once.
+ * ModSecurity records are decoded on the worker too, or, given a decode
+ * pool, framed there and decoded on the pool's threads in parallel (the
+ * framed promise of a chunk then waits for its batch).
  */
 import { Worker } from 'node:worker_threads';
+import type { DecodePool } from './decode-pool.ts';
+import type { RecordBatch } from './framing/record-batch.ts';
 import type { InputReject } from './framing/record-framer.ts';
 
 export interface FrameWorkerOptions {
@@ -24,6 +29,8 @@ export interface FrameWorkerOptions {
   readonly from?: 'ndjson' | 'modsecurity';
   /** modsecurity: replaces the directory concurrent index lines name. */
   readonly storageDir?: string;
+  /** modsecurity: records are framed only and handed back packed (set when a decode pool is given). */
+  readonly isDecodedElsewhere?: boolean;
 }
 
 /**
@@ -54,6 +61,8 @@ export interface FrameReply {
   readonly events: number;
   /** Lines or records skipped, with why, their line number in the input and what was wrong. */
   readonly rejects: InputReject[];
+  /** isDecodedElsewhere: the records still to decode (`frames` is then empty). */
+  readonly records?: RecordBatch;
   /** Reading a file: the input bytes this reply covers; the last reply of the file is marked. */
   readonly inputBytes?: number;
   /** Reading a file: the record boundary its frames so far reach (every record before it framed or skipped). */
@@ -86,7 +95,11 @@ const THREAD_URL = new URL(
 
 export class FrameWorker {
   readonly #worker: Worker;
-  readonly #waiting: { resolve(framed: Framed): void; reject(error: Error): void }[] = [];
+  readonly #decodePool: DecodePool | undefined;
+  readonly #waiting: {
+    resolve(framed: Framed | Promise<Framed>): void;
+    reject(error: Error): void;
+  }[] = [];
   /** The file being read by the worker: its replies, and who waits for them. */
   #file: { readonly replies: WorkerMessage[]; wake: () => void } | undefined;
   /** A file was abandoned: its replies still on the way are dropped until the worker confirms. */
@@ -94,8 +107,12 @@ export class FrameWorker {
   #failure: Error | undefined;
   #isClosed = false;
 
-  constructor(options: FrameWorkerOptions) {
-    this.#worker = new Worker(THREAD_URL, { workerData: options });
+  /** `decodePool`: ModSecurity records are decoded there, not on the framing worker. */
+  constructor(options: FrameWorkerOptions, decodePool?: DecodePool) {
+    this.#decodePool = options.from === 'modsecurity' ? decodePool : undefined;
+    this.#worker = new Worker(THREAD_URL, {
+      workerData: { ...options, isDecodedElsewhere: this.#decodePool !== undefined },
+    });
     this.#worker.on('message', (message: WorkerMessage) => {
       if (this.#isCancelling) {
         if ('isCancelled' in message) this.#isCancelling = false;
@@ -106,7 +123,7 @@ export class FrameWorker {
         this.#file.wake();
         return;
       }
-      this.#waiting.shift()?.resolve(framed(message as FrameReply));
+      this.#waiting.shift()?.resolve(this.#framed(message as FrameReply));
     });
     this.#worker.on('error', (error) => this.#fail(error));
     this.#worker.on('exit', (code) => {
@@ -166,7 +183,7 @@ export class FrameWorker {
         const reply = message as FrameReply;
         isDone = reply.isLast === true;
         yield {
-          framed: Promise.resolve(framed(reply)),
+          framed: this.#framed(reply),
           inputBytes: reply.inputBytes ?? 0,
           checkpoint: reply.checkpoint,
         };
@@ -187,6 +204,16 @@ export class FrameWorker {
     this.#isClosed = true;
     this.#fail(new Error('the framing worker is closed'));
     await this.#worker.terminate();
+  }
+
+  /** A reply's frames; packed records are decoded by the pool first. */
+  #framed(reply: FrameReply): Promise<Framed> {
+    const { records } = reply;
+    if (records === undefined) return Promise.resolve(framed(reply));
+    return this.#decodePool!.decode(records).then((decoded) => ({
+      ...decoded,
+      rejects: inLineOrder(reply.rejects, decoded.rejects),
+    }));
   }
 
   #request(request: FrameRequest, transfer: ArrayBuffer[]): Promise<Framed> {
@@ -211,4 +238,11 @@ function framed(reply: FrameReply): Framed {
     events: reply.events,
     rejects: reply.rejects,
   };
+}
+
+/** The framer's findings and the decoder's, in line order (as one thread reports them). */
+function inLineOrder(framing: readonly InputReject[], decoding: readonly InputReject[]) {
+  if (framing.length === 0) return decoding;
+  if (decoding.length === 0) return framing;
+  return [...framing, ...decoding].sort((a, b) => a[1] - b[1]);
 }

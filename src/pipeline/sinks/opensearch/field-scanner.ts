@@ -61,17 +61,21 @@ export class FieldPath {
       let value = skipSpace(record, keyEnd);
       if (record[value] !== COLON) return;
       value = skipSpace(record, value + 1);
+      const isMatch = isKey(record, index + 1, keyEnd - 1, key);
+      // Into the matching object before measuring it: its end is only needed
+      // when the key is not in it (`event.original`, most of a normalized
+      // ModSecurity event, is never scanned for `event.id`).
+      if (isMatch && !isLast && record[value] === OPEN_BRACE) {
+        this.#findIn(record, value, level + 1, span);
+        if (span.start >= 0) return;
+      }
       const valueEnd = valueEndAt(record, value);
       if (valueEnd < 0) return;
-      if (isKey(record, index + 1, keyEnd - 1, key)) {
+      if (isMatch) {
         if (isLast) {
           span.start = value;
           span.end = valueEnd;
           return;
-        }
-        if (record[value] === OPEN_BRACE) {
-          this.#findIn(record, value, level + 1, span);
-          if (span.start >= 0) return;
         }
       } else if (dotted !== undefined && isKey(record, index + 1, keyEnd - 1, dotted)) {
         dottedStart = value;

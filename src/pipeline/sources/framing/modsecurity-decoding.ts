@@ -47,14 +47,32 @@ export class ModsecurityDecoding {
   #decode(records: readonly FramedRecord[]): Buffer[] {
     const events: Buffer[] = [];
     for (const record of records) {
-      try {
-        events.push(Buffer.from(encodeModsecurityEvent(record.text)));
-      } catch (error) {
-        if (!(error instanceof ModsecurityRecordError)) throw error;
-        const where = record.path === undefined ? '' : `${record.path}: `;
-        this.#onMalformed({ reason: 'invalid', line: record.line, detail: where + error.message });
-      }
+      const event = encodeRecord(record.text, record.line, record.path, this.#onMalformed);
+      if (event !== undefined) events.push(Buffer.from(event));
     }
     return events;
+  }
+}
+
+/**
+ * One framed record's normalized event as JSON text, or undefined when the
+ * decoder refuses it: then reported through `onMalformed` (`invalid`, its
+ * line, its transaction file first when it has one). Every path that
+ * decodes framed records (this class, the framing worker, the decode pool's
+ * threads) goes through here, so a refused record is reported alike.
+ */
+export function encodeRecord(
+  text: string,
+  line: number,
+  path: string | undefined,
+  onMalformed: OnMalformed,
+): string | undefined {
+  try {
+    return encodeModsecurityEvent(text);
+  } catch (error) {
+    if (!(error instanceof ModsecurityRecordError)) throw error;
+    const where = path === undefined ? '' : `${path}: `;
+    onMalformed({ reason: 'invalid', line, detail: where + error.message });
+    return undefined;
   }
 }

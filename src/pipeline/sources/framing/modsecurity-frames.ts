@@ -2,50 +2,63 @@
  * The framing worker's ModSecurity path (frame-thread.ts): the same
  * surface as the NDJSON WasmFramer (`push`, `end`, `pushRead`, each giving
  * disk-buffer frames), with ModSecurity audit records framed and decoded
- * into normalized events (modsecurity-decoding.ts) on the worker thread, so
- * the thread that runs the sink only appends frames.
+ * into normalized events on the worker thread, so the thread that runs the
+ * sink only appends frames. With `isDecodedElsewhere`, records are framed
+ * only and handed on packed (record-batch.ts) for a decode pool's threads
+ * (decode-pool.ts), which lay out the frames in parallel.
  */
-import { encodeFrames, frameBytes } from '../../buffer/disk/record-frame.ts';
-import { ModsecurityDecoding } from './modsecurity-decoding.ts';
-import type { InputReject } from './record-framer.ts';
+import { EventFrameWriter } from './event-frame-writer.ts';
+import { encodeRecord } from './modsecurity-decoding.ts';
+import { ModsecurityFramer } from './modsecurity-framer.ts';
+import { packRecords, type RecordBatch } from './record-batch.ts';
+import type { FramedRecord, InputReject, OnMalformed } from './record-framer.ts';
 
 export interface FramedEvents {
   /** Disk-buffer frames of the events, in memory of their own (transferable). */
   readonly frames: Buffer;
   readonly events: number;
+  /** The framer's findings, and the decoder's when it ran here, in line order. */
   readonly rejects: InputReject[];
+  /** isDecodedElsewhere: the records, still to be decoded into frames (then `frames` is empty). */
+  readonly records?: RecordBatch;
 }
 
+const NO_FRAMES = Buffer.alloc(0);
+
 export class ModsecurityFrames {
-  readonly #decoding: ModsecurityDecoding;
+  readonly #framer: ModsecurityFramer;
+  readonly #writer: EventFrameWriter | undefined;
+  readonly #onMalformed: OnMalformed;
   #rejects: InputReject[] = [];
 
-  constructor(maxRecordBytes: number, storageDir: string | undefined) {
-    this.#decoding = new ModsecurityDecoding({
+  constructor(maxRecordBytes: number, storageDir: string | undefined, isDecodedElsewhere = false) {
+    this.#onMalformed = ({ reason, line, detail }) => this.#rejects.push([reason, line, detail]);
+    this.#framer = new ModsecurityFramer({
       maxRecordBytes,
       storageDir,
-      onMalformed: ({ reason, line, detail }) => this.#rejects.push([reason, line, detail]),
+      onMalformed: this.#onMalformed,
     });
+    this.#writer = isDecodedElsewhere ? undefined : new EventFrameWriter();
   }
 
   push(chunk: Uint8Array): FramedEvents {
     return this.#frame(
-      this.#decoding.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+      this.#framer.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
     );
   }
 
   end(): FramedEvents {
-    return this.#frame(this.#decoding.end());
+    return this.#frame(this.#framer.end());
   }
 
   /** Counts lines from `line` (a resumed input), before the first push. */
   startAt(line: number): void {
-    this.#decoding.startAt(line);
+    this.#framer.startAt(line);
   }
 
   /** The record boundary the frames so far reach: bytes pushed before it, and lines. */
   consumed(): { bytes: number; lines: number } {
-    return { bytes: this.#decoding.consumedBytes, lines: this.#decoding.consumedLines };
+    return { bytes: this.#framer.consumedBytes, lines: this.#framer.consumedLines };
   }
 
   /** `push` of what `read` puts in a view of `maxBytes`; undefined when it read nothing. */
@@ -59,12 +72,21 @@ export class ModsecurityFrames {
     return { framed: this.push(into.subarray(0, bytes)), bytes };
   }
 
-  #frame(events: readonly Buffer[]): FramedEvents {
-    const total = frameBytes(events);
-    const frames = encodeFrames(events, total, Buffer.allocUnsafeSlow(total));
+  #frame(records: readonly FramedRecord[]): FramedEvents {
+    const writer = this.#writer;
+    let framed: { frames: Buffer; events: number; records?: RecordBatch };
+    if (writer) {
+      for (const { text, line, path } of records) {
+        const event = encodeRecord(text, line, path, this.#onMalformed);
+        if (event !== undefined) writer.add(event);
+      }
+      framed = writer.take();
+    } else {
+      framed = { frames: NO_FRAMES, events: 0, records: packRecords(records) };
+    }
     // The framer's findings come while framing, the decoder's after: in line order again.
     const rejects = this.#rejects.sort((a, b) => a[1] - b[1]);
     this.#rejects = [];
-    return { frames, events: events.length, rejects };
+    return { ...framed, rejects };
   }
 }
