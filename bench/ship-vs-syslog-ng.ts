@@ -13,7 +13,7 @@
  *
  *   node bench/ship-vs-syslog-ng.ts [--events 50000] [--runs 3]
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ import { startCountingServer } from '../test/support/counting-server.ts';
 import { sameChunk, writeChunksMs } from './disk-write.ts';
 import { median } from './median.ts';
 import { writeRecords } from './modsecurity-records.ts';
-import { spawnSyslogNg } from './syslog-ng-process.ts';
+import { exited, fileSource, reliableDiskBuffer, timeSyslogNg } from './syslog-ng-process.ts';
 
 const { values } = parseArgs({
   options: { events: { type: 'string', default: '50000' }, runs: { type: 'string', default: '3' } },
@@ -33,13 +33,6 @@ const RUNS = Number(values.runs);
 const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'kw-bench-ship-'));
 const input = join(work, 'audit.ndjson');
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-}
 
 /** The same bytes written sequentially, fdatasync every 1000 ms and at the end. */
 function rawWriteMs(bytes: number): number {
@@ -118,35 +111,16 @@ function syslogWritten(control: string): number {
   return line ? Number(line.split(';').at(-1)) : 0;
 }
 
-async function runSyslogNg(url: string): Promise<number> {
-  const dir = mkdtempSync(join(work, 'sng-'));
-  const conf = join(dir, 'syslog-ng.conf');
-  writeFileSync(
-    conf,
-    `@version: 3.38\noptions { stats-level(1); log-msg-size(65536); };\n` +
-      `source s_in { file("${input}" flags(no-parse) follow-freq(0.1) log-fetch-limit(1000) log-iw-size(100000)); };\n` +
-      `destination d_http { http(url("${url}") method("POST") headers("Content-Type: application/x-ndjson")\n` +
+function runSyslogNg(url: string): Promise<number> {
+  return timeSyslogNg({
+    workDir: work,
+    source: fileSource(input),
+    destination: (dir) =>
+      `destination d_out { http(url("${url}") method("POST") headers("Content-Type: application/x-ndjson")\n` +
       `  body("\${MESSAGE}") delimiter("\\n") batch-lines(1000) batch-bytes(4096KiB) batch-timeout(100) workers(4)\n` +
-      `  disk-buffer(reliable(yes) dir("${dir}") disk-buf-size(1073741824) mem-buf-size(16384000))); };\n` +
-      `log { source(s_in); destination(d_http); };\n`,
-  );
-  const control = join(dir, 'ctl');
-  const started = performance.now();
-  const child = spawnSyslogNg(dir, conf);
-
-  let elapsed = 0;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`syslog-ng exited ${child.exitCode}`);
-    if (syslogWritten(control) >= EVENTS) {
-      elapsed = performance.now() - started;
-      break;
-    }
-    await sleep(25);
-  }
-  child.kill('SIGTERM');
-  await exited(child);
-  rmSync(dir, { recursive: true, force: true });
-  return elapsed;
+      `  ${reliableDiskBuffer(dir)}); };`,
+    isDone: (control) => syslogWritten(control) >= EVENTS,
+  });
 }
 
 const inputBytes = await writeRecords(input, EVENTS);
