@@ -2,14 +2,18 @@
  * ModSecurity audit records from a serial log into a local `_bulk`
  * endpoint, parsed, normalized and indexed, side by side in one run:
  *
- * - `keepwire ship --from modsecurity --sink opensearch` (framing and the
- *   ModSecurity decoder on the framing worker, disk buffer with fsync every
- *   1000 ms, `_bulk` with `create` and the event's own id), on the JSON log
- *   and on the same transactions in the Native format;
+ * - `keepwire ship --from modsecurity --sink opensearch` (framing on the
+ *   framing worker, the ModSecurity decoder on the decode pool's threads,
+ *   disk buffer with fsync every 1000 ms, `_bulk` with `create` and the
+ *   event's own id), on the JSON log and on the same transactions in the
+ *   Native format; and with `--decode-threads 0` (decoded on the framing
+ *   worker, as before the pool) on the JSON log;
  * - syslog-ng 3.38's `elasticsearch-http()` (syslog-ng-scl) with a reliable
  *   disk buffer, with `json-parser()` (each record parsed, the document
  *   written from its fields with `format-json`, `_id` from the unique id),
- *   and without it (the raw line as the document).
+ *   and without it (the raw line as the document); each tuned (workers and
+ *   batches as keepwire's, the file source reading ahead) and with the
+ *   driver's and the source's default settings.
  *
  * The `_bulk` node runs in a process of its own (bench/bulk-server-process.ts,
  * sources stored unparsed). A run is timed from spawn until the node holds
