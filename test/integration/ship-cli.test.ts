@@ -148,10 +148,23 @@ test('ship: usage errors exit 2 and --help teaches with examples', async () => {
   const directory = await runCli(['ship', dir, '--to', 'http://127.0.0.1:9/']);
   assert.equal(directory.code, 2);
   assert.match(directory.stderr, /is a directory; give its files/);
+  for (const [args, message] of [
+    [['--from', 'modsecurity', '--decode-threads', 'two'], /--decode-threads takes a whole number/],
+    [
+      ['--from', 'modsecurity', '--decode-threads', '65'],
+      /--decode-threads takes a whole number from 0 to 64/,
+    ],
+    [['--decode-threads', '2'], /--decode-threads goes with --from modsecurity/],
+  ] as const) {
+    const wrong = await runCli(['ship', '-', '--to', 'http://127.0.0.1:9/', ...args]);
+    assert.equal(wrong.code, 2, args.join(' '));
+    assert.match(wrong.stderr, message);
+  }
   const help = await runCli(['ship', '--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /Examples:/);
   assert.match(help.stdout, /--batch-max-bytes/);
+  assert.match(help.stdout, /--decode-threads N/);
 });
 
 test('ship: lines that are not JSON objects are skipped and counted; --shape-only checks only the shape', async () => {
