@@ -217,7 +217,9 @@ test('a node killed with kill -9: its agents fail over, every command ends', asy
     ...(await create(
       nodes[1]!,
       pingEach(AGENTS * 4, (i) => ({ type: 'agent', id: agents[i % AGENTS]!.id }), 10).map(
-        (c, i) => ({ ...c, action: { name: 'ping', args: { delayMs: (i * 53) % 400 } } }),
+        // Long enough that the kill lands while some still run, even when
+        // creating them takes seconds on a loaded host.
+        (c, i) => ({ ...c, action: { name: 'ping', args: { delayMs: 1_500 + ((i * 53) % 400) } } }),
       ),
     )),
     ...(await create(

@@ -143,7 +143,10 @@ test('kill -9 during dispatch loses no command and runs none twice', async () =>
       agent.child!.kill('SIGTERM');
       const code = await new Promise((resolve) => agent.child!.once('exit', resolve));
       assert.equal(code, 0, 'the agent stops cleanly on SIGTERM');
-      const lines = readFileSync(join(agent.stateDir, 'executed.jsonl'), 'utf8').trim().split('\n');
+      // An agent may have run nothing (under load the others took every command).
+      const lines = readFileSync(join(agent.stateDir, 'executed.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean);
       const started = new Map<string, number>();
       for (const line of lines.map((l) => JSON.parse(l))) {
         if (line.state === 'started') started.set(line.id, (started.get(line.id) ?? 0) + 1);
