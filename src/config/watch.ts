@@ -8,6 +8,11 @@ export const watchSchema = z
     intervalMs: z.number().int().min(100).default(5_000),
     /** Attribute sockets to processes (reads /proc/PID/fd; needs root for other users). */
     attribute: z.boolean().default(true),
+    /**
+     * Attribution re-reads only what can have changed; besides, every fd on
+     * the host is read again within this time, a share at each sample.
+     */
+    fullRescanMs: z.number().int().min(1_000).default(300_000),
     /** How many CLOSE-WAIT holding processes are exported as metric labels. */
     topProcesses: z.number().int().min(1).max(100).default(10),
     /** How many samples are kept for findings and the dashboard (720 x 5 s: the last hour). */

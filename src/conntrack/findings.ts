@@ -77,8 +77,20 @@ export function analyzeSamples(
 ): Finding[] {
   const last = samples.at(-1);
   if (last === undefined) return [];
+  return analyzeLatest(last, context, findCloseWaitLeaks(samples));
+}
+
+/**
+ * The analyses of one sample, with its CLOSE_WAIT leaks found already (by
+ * findCloseWaitLeaks over a series, or by `keepwire serve`'s running tracker).
+ */
+export function analyzeLatest(
+  last: SocketSnapshot,
+  context: AnalysisContext,
+  closeWaitLeaks: CloseWaitLeak[],
+): Finding[] {
   const findings: Finding[] = [
-    ...findCloseWaitLeaks(samples),
+    ...closeWaitLeaks,
     ...findTimeWaitPressure(last, context),
     ...findSynBacklogPressure(last, context),
     ...findFinWait2Orphans(last, context),
@@ -86,9 +98,10 @@ export function analyzeSamples(
   return findings.sort((a, b) => RANK[a.severity] - RANK[b.severity] || b.count - a.count);
 }
 
-function identity(socket: TcpSocket): string {
+/** What makes two samples' CLOSE_WAIT sockets the same socket: the inode, else the 4-tuple. */
+export function closeWaitIdentity(socket: TcpSocket): string | number {
   return socket.inode !== 0
-    ? `i${socket.inode}`
+    ? socket.inode
     : `${socket.localAddress}|${socket.localPort}|${socket.remoteAddress}|${socket.remotePort}`;
 }
 
@@ -97,14 +110,14 @@ export function findCloseWaitLeaks(samples: readonly SocketSnapshot[]): CloseWai
   const last = samples.at(-1);
   if (last === undefined || samples.length < 2) return [];
   // First time each socket was seen in CLOSE_WAIT, in an unbroken run up to the last sample.
-  const firstSeen = new Map<string, number>();
+  const firstSeen = new Map<string | number, number>();
   for (const socket of last.sockets)
-    if (socket.state === 'CLOSE_WAIT') firstSeen.set(identity(socket), last.takenAt);
+    if (socket.state === 'CLOSE_WAIT') firstSeen.set(closeWaitIdentity(socket), last.takenAt);
   for (let i = samples.length - 2; i >= 0; i--) {
     const sample = samples[i]!;
-    const seen = new Set<string>();
+    const seen = new Set<string | number>();
     for (const socket of sample.sockets)
-      if (socket.state === 'CLOSE_WAIT') seen.add(identity(socket));
+      if (socket.state === 'CLOSE_WAIT') seen.add(closeWaitIdentity(socket));
     let extended = false;
     for (const [key, at] of firstSeen) {
       if (at === samples[i + 1]!.takenAt && seen.has(key)) {
@@ -114,11 +127,23 @@ export function findCloseWaitLeaks(samples: readonly SocketSnapshot[]): CloseWai
     }
     if (!extended) break;
   }
+  return groupCloseWaitLeaks(last, firstSeen);
+}
+
+/**
+ * The leak findings of `last`: its CLOSE_WAIT sockets seen before it, by
+ * `firstSeen` (closeWaitIdentity -> when the unbroken run in CLOSE_WAIT that
+ * reaches `last` began), grouped by process and remote endpoint.
+ */
+export function groupCloseWaitLeaks(
+  last: SocketSnapshot,
+  firstSeen: ReadonlyMap<string | number, number>,
+): CloseWaitLeak[] {
   const groups = new Map<string, CloseWaitLeak>();
   for (const socket of last.sockets) {
     if (socket.state !== 'CLOSE_WAIT') continue;
-    const since = firstSeen.get(identity(socket))!;
-    if (since === last.takenAt) continue; // seen once: may be closing right now
+    const since = firstSeen.get(closeWaitIdentity(socket)) ?? last.takenAt;
+    if (since >= last.takenAt) continue; // seen once: may be closing right now
     const remote = formatEndpoint(socket.remoteAddress, socket.remotePort);
     const key = `${socket.pid ?? '-'}|${remote}`;
     let finding = groups.get(key);

@@ -78,7 +78,7 @@ const LISTEN = socketMessage({
   uid: 106,
   inode: 6665,
 });
-const ESTABLISHED = socketMessage({
+const ESTABLISHED_FIELDS: DiagFields = {
   family: 2,
   state: 1,
   timer: 1,
@@ -91,7 +91,8 @@ const ESTABLISHED = socketMessage({
   wqueue: 12,
   uid: 106,
   inode: 5893,
-});
+};
+const ESTABLISHED = socketMessage(ESTABLISHED_FIELDS);
 const MAPPED_CLOSE_WAIT = socketMessage({
   family: 10,
   state: 8,
@@ -246,4 +247,36 @@ test('an error from the kernel fails the dump with its errno', () => {
   );
   // Error 0 is an acknowledgement, not a failure.
   assert.equal(parse(Buffer.concat([message(2, int32(0)), DONE, DONE])).dumps, 2);
+});
+
+test('parseReusing hands back an earlier object only while its kernel record is unchanged', () => {
+  const parser = new NetlinkDumpParser({ littleEndian: LE });
+  const first: TcpSocket[] = [];
+  parser.parse(
+    Buffer.concat([LISTEN, ESTABLISHED, DONE, MAPPED_CLOSE_WAIT, DONE]),
+    first,
+    emptySkipCounts(),
+  );
+  const earlier = new Map(first.map((s) => [s.inode, s]));
+  // The established socket's queue grew; the others did not change.
+  const grown = socketMessage({ ...ESTABLISHED_FIELDS, rqueue: 6 });
+  const second: TcpSocket[] = [];
+  const skipped = emptySkipCounts();
+  const dumps = parser.parseReusing(
+    Buffer.concat([LISTEN, grown, DONE, MAPPED_CLOSE_WAIT, V6_TIME_WAIT, DONE]),
+    earlier,
+    second,
+    skipped,
+  );
+  assert.equal(dumps, 2);
+  assert.equal(second[0], first[0], 'LISTEN unchanged: the same object');
+  assert.notEqual(second[1], first[1], 'a queue changed: a new object');
+  assert.equal(second[1]!.rxQueue, 6);
+  assert.equal(first[1]!.rxQueue, 5, 'the earlier object is left as it was');
+  assert.equal(second[2], first[2]);
+  assert.equal(second[3]!.state, 'TIME_WAIT', 'inode 0 is never looked up');
+  assert.deepEqual(
+    second,
+    parse(Buffer.concat([LISTEN, grown, DONE, MAPPED_CLOSE_WAIT, V6_TIME_WAIT, DONE])).out,
+  );
 });

@@ -129,7 +129,8 @@ export async function countNetlinkStates(
   return counts;
 }
 
-function checkComplete(dumps: number): void {
+/** Throws unless both dumps (IPv4, IPv6) ended: a dump cut short is not to be trusted. */
+export function checkComplete(dumps: number): void {
   if (dumps < DUMPS)
     throw new WatchNetlinkFailedError(
       `only ${dumps} of its ${DUMPS} parts (IPv4, IPv6) ended with NLMSG_DONE (an ss without -D, or no netlink here?)`,

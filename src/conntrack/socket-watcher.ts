@@ -4,16 +4,22 @@
  *
  * History is compact on purpose: at 50,000 sockets x 120 samples, full
  * snapshots would hold millions of objects. Only the latest snapshot is kept
- * whole; older entries keep their state counts and their CLOSE_WAIT sockets,
- * which is all the CLOSE_WAIT leak analysis needs from the past.
+ * whole; older entries keep their state counts and their CLOSE_WAIT sockets.
+ * The leak analysis itself runs incrementally: each CLOSE_WAIT socket's
+ * first sighting in its unbroken run is carried from sample to sample, which
+ * gives what findCloseWaitLeaks computes over the whole history.
+ *
+ * Findings are computed once per sample, and answers to GET /v1/sockets are
+ * kept until the next sample: a request never samples, never reads /proc.
  */
 import type { WatchConfig } from '../config/watch.ts';
-import { enrichForDiagnosis, readAnalysisContext } from './diagnose.ts';
+import { readAnalysisContext } from './diagnose.ts';
 import { WatchNoSamplesError, WatchSamplingError } from './errors.ts';
-import { analyzeSamples, type Finding } from './findings.ts';
-import { takeSnapshot } from './snapshot.ts';
+import { analyzeLatest, closeWaitIdentity, type Finding, groupCloseWaitLeaks } from './findings.ts';
 import type { SocketSnapshot } from './socket.ts';
+import { type SocketSummary, type SummaryOptions, summarizeSnapshot } from './summary.ts';
 import { emptyStateCounts, type TcpState } from './tcp-state.ts';
+import { type WatchSample, WatchSampler } from './watch-sampler.ts';
 
 export interface HistoryEntry {
   takenAt: number;
@@ -23,18 +29,33 @@ export interface HistoryEntry {
   closeWait: SocketSnapshot['sockets'];
 }
 
+export interface WatchFindings {
+  findings: Finding[];
+  samples: number;
+  spanMs: number;
+}
+
 export interface SamplerHooks {
-  onSample(snapshot: SocketSnapshot, durationMs: number): void;
+  onSample(sample: WatchSample, durationMs: number): void;
   onError(error: WatchSamplingError): void;
 }
+
+/** Answers kept per sample for GET /v1/sockets queries; a new sample starts afresh. */
+const SUMMARY_CACHE_ENTRIES = 32;
 
 export class SocketWatcher {
   readonly #config: WatchConfig;
   readonly #hooks: SamplerHooks;
   readonly #procRoot: string | undefined;
-  readonly #ssPath: string | undefined;
+  readonly #sampler: WatchSampler;
   readonly #history: HistoryEntry[] = [];
+  /** closeWaitIdentity -> start of its unbroken run in CLOSE_WAIT, within the history. */
+  #firstSeen = new Map<string | number, number>();
   #latest: SocketSnapshot | undefined;
+  #latestSample: WatchSample | undefined;
+  #latestDurationMs = 0;
+  #findings: WatchFindings | undefined;
+  readonly #summaries = new Map<string, SocketSummary>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = false;
@@ -47,11 +68,21 @@ export class SocketWatcher {
     this.#config = config;
     this.#hooks = hooks;
     this.#procRoot = options.procRoot;
-    this.#ssPath = options.ssPath;
+    this.#sampler = new WatchSampler({
+      attribute: config.attribute,
+      rescanSlices: Math.ceil(config.fullRescanMs / config.intervalMs),
+      procRoot: options.procRoot,
+      ssPath: options.ssPath,
+    });
   }
 
   get latest(): SocketSnapshot | undefined {
     return this.#latest;
+  }
+
+  /** The latest sample's backend, failures and attribution work, and how long it took. */
+  get latestSample(): { sample: WatchSample; durationMs: number } | undefined {
+    return this.#latestSample && { sample: this.#latestSample, durationMs: this.#latestDurationMs };
   }
 
   get history(): readonly HistoryEntry[] {
@@ -75,38 +106,41 @@ export class SocketWatcher {
   async sample(): Promise<void> {
     const started = performance.now();
     try {
-      const snapshot = await takeSnapshot({
-        attribute: this.#config.attribute,
-        heldSinceStates: ['CLOSE_WAIT'],
-        procRoot: this.#procRoot,
-        ssPath: this.#ssPath,
-      });
-      await enrichForDiagnosis(snapshot, this.#procRoot, { attribute: this.#config.attribute });
-      this.#record(snapshot);
-      this.#hooks.onSample(snapshot, performance.now() - started);
+      const sample = await this.#sampler.take();
+      this.#record(sample.snapshot);
+      const context = await readAnalysisContext(this.#procRoot);
+      const latest = sample.snapshot;
+      this.#findings = {
+        findings: analyzeLatest(latest, context, groupCloseWaitLeaks(latest, this.#firstSeen)),
+        samples: this.#history.length,
+        spanMs: latest.takenAt - this.#history[0]!.takenAt,
+      };
+      this.#latestSample = sample;
+      this.#latestDurationMs = performance.now() - started;
+      this.#hooks.onSample(sample, this.#latestDurationMs);
     } catch (error) {
       this.#hooks.onError(new WatchSamplingError(error));
     }
   }
 
-  /** Findings over the kept history (the same analyses as `keepwire sockets diagnose`). */
-  async findings(): Promise<{ findings: Finding[]; samples: number; spanMs: number }> {
+  /** Findings over the kept history, computed when the sample was taken. */
+  findings(): WatchFindings {
+    if (this.#findings === undefined) throw new WatchNoSamplesError();
+    return this.#findings;
+  }
+
+  /** summarizeSnapshot of the latest sample, kept until the next one. */
+  summary(options: SummaryOptions): SocketSummary {
     const latest = this.#latest;
     if (latest === undefined) throw new WatchNoSamplesError();
-    const context = await readAnalysisContext(this.#procRoot);
-    const past: SocketSnapshot[] = this.#history.slice(0, -1).map((entry) => ({
-      takenAt: entry.takenAt,
-      source: latest.source,
-      attributed: latest.attributed,
-      sockets: entry.closeWait,
-      skipped: latest.skipped,
-    }));
-    const first = this.#history[0]!;
-    return {
-      findings: analyzeSamples([...past, latest], context),
-      samples: this.#history.length,
-      spanMs: latest.takenAt - first.takenAt,
-    };
+    const key = `${options.by}|${options.state}|${options.port}|${options.top}`;
+    let summary = this.#summaries.get(key);
+    if (summary === undefined) {
+      summary = summarizeSnapshot(latest, options);
+      if (this.#summaries.size >= SUMMARY_CACHE_ENTRIES) this.#summaries.clear();
+      this.#summaries.set(key, summary);
+    }
+    return summary;
   }
 
   #tick(): void {
@@ -131,6 +165,15 @@ export class SocketWatcher {
       closeWait,
     });
     if (this.#history.length > this.#config.historySamples) this.#history.shift();
+    // A run in CLOSE_WAIT goes back at most to the oldest sample kept, as findCloseWaitLeaks sees it.
+    const oldest = this.#history[0]!.takenAt;
+    const firstSeen = new Map<string | number, number>();
+    for (const socket of closeWait) {
+      const identity = closeWaitIdentity(socket);
+      firstSeen.set(identity, Math.max(this.#firstSeen.get(identity) ?? snapshot.takenAt, oldest));
+    }
+    this.#firstSeen = firstSeen;
     this.#latest = snapshot;
+    this.#summaries.clear();
   }
 }

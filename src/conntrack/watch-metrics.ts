@@ -1,11 +1,12 @@
 /**
- * The watcher's metrics. Labels stay bounded: states are a fixed set, and the
- * CLOSE_WAIT holders gauge is reset every sample and keeps the top N
- * processes only (watch.topProcesses).
+ * The watcher's metrics. Labels stay bounded: states, backends and read
+ * reasons are fixed sets, and the CLOSE_WAIT holders gauge is reset every
+ * sample and keeps the top N processes only (watch.topProcesses).
  */
 import { Counter, Gauge, Histogram, type Registry } from '../telemetry/prom.ts';
-import type { SkipCounts, SocketSnapshot } from './socket.ts';
+import type { SkipCounts } from './socket.ts';
 import { emptyStateCounts, TCP_STATES } from './tcp-state.ts';
+import type { WatchSample } from './watch-sampler.ts';
 
 export class WatchMetrics {
   readonly #sockets: Gauge<'state'>;
@@ -13,7 +14,11 @@ export class WatchMetrics {
   readonly #samples: Counter;
   readonly #errors: Counter;
   readonly #skipped: Counter<'reason'>;
-  readonly #duration: Histogram;
+  readonly #seconds: Histogram<'backend'>;
+  readonly #fallbacks: Counter<'backend' | 'code'>;
+  readonly #reads: Counter<'reason'>;
+  readonly #links: Counter;
+  readonly #unattributed: Gauge;
   readonly #topProcesses: number;
 
   constructor(registry: Registry, options: { topProcesses: number }) {
@@ -47,15 +52,39 @@ export class WatchMetrics {
       labelNames: ['reason'],
       registers,
     });
-    this.#duration = new Histogram({
-      name: 'keepwire_watch_sample_duration_seconds',
-      help: 'Time to take one socket sample',
+    this.#seconds = new Histogram({
+      name: 'keepwire_watch_sample_seconds',
+      help: 'Time to take one socket sample (read, attribute, analyse), by the backend that answered',
+      labelNames: ['backend'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.#fallbacks = new Counter({
+      name: 'keepwire_watch_backend_failures_total',
+      help: 'Samples in which a backend failed and the next one answered, by failed backend and error code',
+      labelNames: ['backend', 'code'],
+      registers,
+    });
+    this.#reads = new Counter({
+      name: 'keepwire_watch_attribution_reads_total',
+      help: 'Processes whose /proc/PID/fd was read for attribution, by why',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.#links = new Counter({
+      name: 'keepwire_watch_attribution_links_total',
+      help: 'fd links read (readlink) for attribution',
+      registers,
+    });
+    this.#unattributed = new Gauge({
+      name: 'keepwire_watch_unattributed_sockets',
+      help: 'Sockets with an inode that no visible process holds, at the last sample',
       registers,
     });
   }
 
-  recordSample(snapshot: SocketSnapshot, durationMs: number): void {
+  recordSample(sample: WatchSample, durationMs: number): void {
+    const { snapshot } = sample;
     const counts = emptyStateCounts();
     const holders = new Map<number, { process: string; count: number }>();
     for (const socket of snapshot.sockets) {
@@ -72,14 +101,29 @@ export class WatchMetrics {
     for (const [pid, { process, count }] of top)
       this.#closeWait.set({ pid: String(pid), process }, count);
     this.#samples.inc();
-    this.#duration.observe(durationMs / 1000);
+    this.#seconds.observe({ backend: snapshot.source }, durationMs / 1000);
+    for (const failure of sample.failures)
+      this.#fallbacks.inc({ backend: failure.backend, code: errorCode(failure.error) });
     for (const reason of Object.keys(snapshot.skipped) as (keyof SkipCounts)[]) {
       const count = snapshot.skipped[reason];
       if (count > 0) this.#skipped.inc({ reason }, count);
+    }
+    const attribution = sample.attribution;
+    if (attribution !== undefined) {
+      for (const [reason, count] of Object.entries(attribution.reads))
+        if (count > 0) this.#reads.inc({ reason }, count);
+      this.#links.inc(attribution.links);
+      this.#unattributed.set(attribution.unowned);
     }
   }
 
   recordError(): void {
     this.#errors.inc();
   }
+}
+
+/** The KeepwireError code of a backend failure, else the system error code, else "unknown". */
+export function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : 'unknown';
 }

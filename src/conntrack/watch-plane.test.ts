@@ -5,6 +5,9 @@
  * test/integration/close-wait-leak.test.ts.)
  */
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -95,6 +98,66 @@ test('history keeps historySamples samples; every state has a gauge', async () =
   const summary = await app.inject('/v1/sockets?by=local-port&top=1');
   assert.equal(summary.statusCode, 200);
   assert.equal(summary.json().groups.length, 1);
+  assert.ok(Array.isArray(summary.json().findings), 'the findings of the same sample');
+  assert.ok(summary.json().history.samples >= 1);
+  assert.equal(summary.json().sample.backend, summary.json().source);
   await ctx.lifecycle.shutdown('test');
   await app.close();
+});
+
+test('a fallback from netlink to /proc is counted and logged once, and so is the way back', async (t) => {
+  // An `ss` that fails until a flag file exists, then is the real one.
+  const dir = mkdtempSync(join(tmpdir(), 'kw-ss-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const flag = join(dir, 'works');
+  const ss = join(dir, 'ss');
+  writeFileSync(ss, `#!/bin/sh\n[ -e ${flag} ] && exec ss "$@"\necho "ss: refusing" >&2\nexit 3\n`);
+  chmodSync(ss, 0o755);
+  const ctx = context();
+  const plane = createWatchPlane(ctx, { ssPath: ss });
+  const app = createHttpServer({ logger: ctx.logger, ...ctx.config.admin });
+  plane.registerAdminRoutes!(app);
+  await app.ready();
+  await plane.start!();
+  const metric = async (pattern: RegExp) =>
+    Number(pattern.exec(await ctx.registry.metrics())?.[1] ?? 0);
+  const waitFor = async (pattern: RegExp, atLeast: number) => {
+    const deadline = Date.now() + 60_000;
+    while ((await metric(pattern)) < atLeast) {
+      assert.ok(Date.now() < deadline, `${pattern} stayed below ${atLeast}`);
+      await sleep(50);
+    }
+  };
+  const fromProc = /^keepwire_watch_sample_seconds_count\{backend="proc"\} (\d+)$/m;
+  const fromNetlink = /^keepwire_watch_sample_seconds_count\{backend="netlink"\} (\d+)$/m;
+  const warnings = () => ctx.lines.filter((l) => l.includes('the netlink backend failed'));
+  try {
+    await waitFor(fromProc, 3);
+    assert.ok(
+      (await metric(
+        /^keepwire_watch_backend_failures_total\{backend="netlink",code="WATCH_SS_FAILED"\} (\d+)$/m,
+      )) >= 3,
+    );
+    assert.equal(warnings().length, 1, 'one line, not one per sample');
+    assert.match(warnings()[0]!, /"to":"proc"/);
+    const answer = (await app.inject('/v1/sockets')).json();
+    assert.equal(answer.source, 'proc');
+    assert.equal(answer.sample.backend, 'proc');
+    assert.equal(answer.sample.failures[0].backend, 'netlink');
+    assert.equal(answer.sample.failures[0].code, 'WATCH_SS_FAILED');
+    assert.match(answer.sample.failures[0].message, /ss: refusing/);
+
+    writeFileSync(flag, '');
+    await waitFor(fromNetlink, 1);
+    const back = Date.now() + 30_000;
+    while (!ctx.lines.some((l) => l.includes('sampling from netlink again'))) {
+      assert.ok(Date.now() < back, 'the way back was not logged');
+      await sleep(50);
+    }
+    assert.equal(warnings().length, 1);
+    assert.deepEqual((await app.inject('/v1/sockets')).json().sample.failures, []);
+  } finally {
+    await ctx.lifecycle.shutdown('test');
+    await app.close();
+  }
 });

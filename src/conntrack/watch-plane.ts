@@ -1,17 +1,18 @@
 /**
  * The watch plane inside `keepwire serve`: samples on watch.intervalMs,
  * exports metrics, and serves GET /v1/sockets, /v1/sockets/findings and /v1/sockets/history on
- * the admin listener (which already demands the admin token under /v1/).
+ * the admin listener (which already demands the admin token under /v1/), all from memory.
  */
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../errors.ts';
 import type { Plane, PlaneContext } from '../plane.ts';
 import { descriptorExhaustion } from '../server/descriptor-exhaustion.ts';
-import { WatchNoSamplesError } from './errors.ts';
+import type { Logger } from '../telemetry/index.ts';
 import { SocketWatcher } from './socket-watcher.ts';
-import { GROUP_KEYS, type GroupBy, type SummaryOptions, summarizeSnapshot } from './summary.ts';
+import { GROUP_KEYS, type GroupBy, type SummaryOptions } from './summary.ts';
 import { toTcpState } from './tcp-state.ts';
-import { WatchMetrics } from './watch-metrics.ts';
+import { errorCode, WatchMetrics } from './watch-metrics.ts';
+import type { WatchSample } from './watch-sampler.ts';
 
 export function createWatchPlane(
   context: PlaneContext,
@@ -21,10 +22,14 @@ export function createWatchPlane(
   const logger = context.logger.child({ plane: 'watch' });
   const metrics = new WatchMetrics(context.registry, { topProcesses: config.topProcesses });
   const exhaustion = descriptorExhaustion(context.registry, logger);
+  const fallback = new FallbackLog(logger);
   const watcher = new SocketWatcher(
     config,
     {
-      onSample: (snapshot, durationMs) => metrics.recordSample(snapshot, durationMs),
+      onSample: (sample, durationMs) => {
+        metrics.recordSample(sample, durationMs);
+        fallback.observe(sample);
+      },
       onError: (error) => {
         metrics.recordError();
         // Counted and logged once a minute: a flood of connections must not flood the log.
@@ -38,10 +43,26 @@ export function createWatchPlane(
   return {
     name: 'watch',
     registerAdminRoutes(app: FastifyInstance) {
+      // Every answer comes from memory: the latest sample, its findings, the history.
       app.get('/v1/sockets', async (request) => {
-        const latest = watcher.latest;
-        if (latest === undefined) throw new WatchNoSamplesError();
-        return summarizeSnapshot(latest, parseQuery(request.query as Record<string, string>));
+        const summary = watcher.summary(parseQuery(request.query as Record<string, string>));
+        const { sample, durationMs } = watcher.latestSample!;
+        const { findings, samples, spanMs } = watcher.findings();
+        return {
+          ...summary,
+          findings,
+          sample: {
+            backend: sample.snapshot.source,
+            durationMs: Math.round(durationMs * 10) / 10,
+            failures: sample.failures.map(({ backend, error }) => ({
+              backend,
+              code: errorCode(error),
+              message: (error as Error)?.message ?? String(error),
+            })),
+            attribution: sample.attribution ?? null,
+          },
+          history: { samples, spanMs, intervalMs: config.intervalMs },
+        };
       });
       app.get('/v1/sockets/findings', async () => watcher.findings());
       app.get('/v1/sockets/history', async () => ({
@@ -63,6 +84,35 @@ export function createWatchPlane(
       );
     },
   };
+}
+
+/**
+ * One log line when the watcher starts answering from a fallback backend
+ * (netlink failed, /proc answered), and one when the preferred backend
+ * answers again; never one per sample. The metrics count every sample.
+ */
+class FallbackLog {
+  readonly #logger: Logger;
+  #fallenBack = false;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  observe(sample: WatchSample): void {
+    const source = sample.snapshot.source;
+    const [first] = sample.failures;
+    if (first !== undefined && !this.#fallenBack) {
+      this.#fallenBack = true;
+      this.#logger.warn(
+        { from: first.backend, to: source, code: errorCode(first.error), err: first.error },
+        `socket watcher: the ${first.backend} backend failed, sampling from ${source} until it answers again (keepwire_watch_backend_failures_total counts each sample)`,
+      );
+    } else if (first === undefined && this.#fallenBack) {
+      this.#fallenBack = false;
+      this.#logger.info({ backend: source }, `socket watcher: sampling from ${source} again`);
+    }
+  }
 }
 
 function parseQuery(query: Record<string, string | undefined>): SummaryOptions {
