@@ -24,9 +24,11 @@
  *   root) is not searched for again.
  * - `rescan`: the safety net. Each sample re-reads one slice of every
  *   process's known fds (fd number modulo `rescanSlices`), so a change no rule
- *   above sees (an fd replaced by dup2 with a socket still alive elsewhere, a
- *   process name changed by exec) is corrected within `rescanSlices` samples;
- *   a slice that changed re-reads the whole process.
+ *   above sees (an fd replaced by dup2 with a socket still alive elsewhere)
+ *   is corrected within `rescanSlices` samples; a slice that changed
+ *   re-reads the whole process.
+ * Names (/proc/PID/comm: exec and prctl change them) are read once per sample
+ * for each process that holds a TCP socket.
  * A process that exited takes its fds with it.
  *
  * Sockets without an inode (TIME_WAIT, SYN_RECV mini-sockets, orphans) are
@@ -37,7 +39,8 @@
  * parseReusing): one whose attribution changed is replaced by a copy,
  * never changed in place, so the history keeps what it saw.
  */
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
+import { listPids, readComm, readSocketLink, statFds } from './proc-fds.ts';
 import { startFdScan } from './process-attribution.ts';
 import type { SkipCounts, TcpSocket } from './socket.ts';
 
@@ -70,7 +73,9 @@ interface ProcessFds {
   dirIno: number;
   /** fd -> socket inode, 0 for an fd that is not a socket. */
   fds: Map<number, number>;
+  /** /proc/PID/comm, read once per sample while the process holds a TCP socket. */
   comm: string | undefined;
+  namedAt: number;
   seen: number;
 }
 
@@ -92,7 +97,7 @@ export class SocketOwners {
     this.#root = options.procRoot ?? '/proc';
     this.#rescanSlices = Math.max(1, Math.floor(options.rescanSlices));
     // Linux 6.2+ reports the fd count as st_size of /proc/PID/fd; before, 0.
-    this.#sizeIsCount = (this.#statFds('self')?.fdCount ?? 0) > 0;
+    this.#sizeIsCount = (statFds(this.#root, 'self')?.fdCount ?? 0) > 0;
   }
 
   /**
@@ -137,14 +142,15 @@ export class SocketOwners {
 
   /** The first sample: every socket fd on the host, off the event loop where there are many. */
   async #seed(generation: number): Promise<void> {
-    const pids = this.#listPids();
+    const pids = listPids(this.#root);
     for (const pid of pids) {
-      const dir = this.#statFds(pid);
+      const dir = statFds(this.#root, pid);
       if (dir === undefined) continue;
       this.#processes.set(pid, {
         ...dir,
         fds: new Map(),
-        comm: readComm(`${this.#root}/${pid}/comm`),
+        comm: undefined,
+        namedAt: 0,
         seen: generation,
       });
     }
@@ -164,13 +170,13 @@ export class SocketOwners {
 
   /** Marks processes that started, or whose fd count changed; drops those that exited. */
   #findChanged(generation: number, dirty: Map<number, ReadReason>): void {
-    for (const pid of this.#listPids()) {
+    for (const pid of listPids(this.#root)) {
       const known = this.#processes.get(pid);
       if (known === undefined) {
         dirty.set(pid, 'new');
         continue;
       }
-      const dir = this.#statFds(pid);
+      const dir = statFds(this.#root, pid);
       if (dir === undefined) continue; // exited just now: dropped below
       if (dir.dirIno !== known.dirIno) {
         this.#drop(pid, known); // another process under a reused pid
@@ -204,7 +210,7 @@ export class SocketOwners {
    */
   #read(pid: number, reason: ReadReason, read: Set<number>): void {
     const dir = `${this.#root}/${pid}/fd`;
-    const stat = this.#statFds(pid);
+    const stat = statFds(this.#root, pid);
     let names: string[] | undefined;
     let code: string | undefined = 'ENOENT';
     try {
@@ -243,8 +249,8 @@ export class SocketOwners {
       if (owner?.pid === pid && owner.fd === fd) this.#owners.delete(inode);
     }
     if (known === undefined) {
-      const comm = readComm(`${this.#root}/${pid}/comm`);
-      this.#processes.set(pid, { ...stat!, fds, comm, seen: this.#generation });
+      const fresh = { ...stat!, fds, comm: undefined, namedAt: 0, seen: this.#generation };
+      this.#processes.set(pid, fresh);
     } else {
       known.fds = fds;
       known.fdCount = stat!.fdCount;
@@ -257,7 +263,6 @@ export class SocketOwners {
     const turn = generation % slices;
     for (const [pid, known] of this.#processes) {
       if (read.has(pid)) continue;
-      if (pid % slices === turn) known.comm = readComm(`${this.#root}/${pid}/comm`) ?? known.comm;
       let changed = false;
       for (const [fd, inode] of known.fds) {
         if (fd % slices !== turn) continue;
@@ -305,7 +310,7 @@ export class SocketOwners {
       if (socket.inode === 0) continue;
       const owner = this.#owners.get(socket.inode);
       if (owner === undefined) unowned += 1;
-      const process = owner && (this.#processes.get(owner.pid)?.comm ?? '?');
+      const process = owner && this.#nameOf(owner.pid);
       let heldSince: number | undefined;
       if (owner !== undefined && socket.state === 'CLOSE_WAIT') {
         owner.heldSince ??= this.#ctime(owner);
@@ -335,12 +340,28 @@ export class SocketOwners {
     return unowned;
   }
 
+  /** The process's name now: it can change at any time (exec, prctl), so read once per sample. */
+  #nameOf(pid: number): string {
+    const known = this.#processes.get(pid);
+    if (known === undefined) return '?';
+    if (known.namedAt !== this.#generation) {
+      known.comm = readComm(`${this.#root}/${pid}/comm`) ?? known.comm;
+      known.namedAt = this.#generation;
+    }
+    return known.comm ?? '?';
+  }
+
   #own(inode: number, pid: number, fd: number): void {
     const owner = this.#owners.get(inode);
     if (owner?.pid === pid && owner.fd === fd) return;
     const seen = this.#current.has(inode) ? this.#generation : (owner?.seen ?? 0);
     this.#owners.set(inode, { pid, fd, seen });
     this.#searched.delete(inode);
+  }
+
+  #readLink(path: string): number | undefined {
+    this.#links += 1;
+    return readSocketLink(path);
   }
 
   #ctime(owner: Owner): number | undefined {
@@ -351,48 +372,8 @@ export class SocketOwners {
       return undefined;
     }
   }
-
-  /** The inode of a "socket:[INODE]" link, 0 for any other fd, undefined when it cannot be read. */
-  #readLink(path: string): number | undefined {
-    this.#links += 1;
-    let link: string;
-    try {
-      link = readlinkSync(path);
-    } catch {
-      return undefined;
-    }
-    if (!link.startsWith('socket:[')) return 0;
-    return Number.parseInt(link.slice(8), 10);
-  }
-
-  /** st_size (the fd count) and inode of /proc/PID/fd; undefined once the process exited. */
-  #statFds(pid: number | 'self'): { fdCount: number; dirIno: number } | undefined {
-    try {
-      const stat = statSync(`${this.#root}/${pid}/fd`);
-      return { fdCount: stat.size, dirIno: stat.ino };
-    } catch {
-      return undefined;
-    }
-  }
-
-  #listPids(): number[] {
-    const pids: number[] = [];
-    for (const name of readdirSync(this.#root)) {
-      const code = name.charCodeAt(0);
-      if (code >= 48 && code <= 57) pids.push(Number(name));
-    }
-    return pids;
-  }
 }
 
 function emptyReads(): Record<ReadReason, number> {
   return { new: 0, changed: 0, closed: 0, search: 0, rescan: 0 };
-}
-
-function readComm(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'latin1').trimEnd();
-  } catch {
-    return undefined;
-  }
 }
