@@ -86,23 +86,32 @@ test('history keeps historySamples samples; every state has a gauge', async () =
   const app = createHttpServer({ logger: ctx.logger, ...ctx.config.admin });
   plane.registerAdminRoutes!(app);
   await plane.start!();
-  await sleep(300);
-  const metrics = await ctx.registry.metrics();
-  assert.equal(metrics.match(/^keepwire_tcp_sockets\{state="[A-Z_0-9]+"\} \d+$/gm)?.length, 11);
-  const bad = await app.inject('/v1/sockets?by=user');
-  assert.equal(bad.statusCode, 400);
-  assert.match(
-    bad.json().error.message,
-    /query "by" must be one of process, remote, local-port, state/,
-  );
-  const summary = await app.inject('/v1/sockets?by=local-port&top=1');
-  assert.equal(summary.statusCode, 200);
-  assert.equal(summary.json().groups.length, 1);
-  assert.ok(Array.isArray(summary.json().findings), 'the findings of the same sample');
-  assert.ok(summary.json().history.samples >= 1);
-  assert.equal(summary.json().sample.backend, summary.json().source);
-  await ctx.lifecycle.shutdown('test');
-  await app.close();
+  try {
+    // Waits for the plane's first sample (a loaded host may take seconds).
+    const deadline = Date.now() + 60_000;
+    while (!/^keepwire_watch_samples_total [1-9]/m.test(await ctx.registry.metrics())) {
+      assert.ok(Date.now() < deadline, 'the plane never sampled');
+      await sleep(50);
+    }
+    const metrics = await ctx.registry.metrics();
+    assert.equal(metrics.match(/^keepwire_tcp_sockets\{state="[A-Z_0-9]+"\} \d+$/gm)?.length, 11);
+    const bad = await app.inject('/v1/sockets?by=user');
+    assert.equal(bad.statusCode, 400);
+    assert.match(
+      bad.json().error.message,
+      /query "by" must be one of process, remote, local-port, state/,
+    );
+    const summary = await app.inject('/v1/sockets?by=local-port&top=1');
+    assert.equal(summary.statusCode, 200);
+    assert.equal(summary.json().groups.length, 1);
+    assert.ok(Array.isArray(summary.json().findings), 'the findings of the same sample');
+    assert.ok(summary.json().history.samples >= 1);
+    assert.equal(summary.json().sample.backend, summary.json().source);
+  } finally {
+    // Also when an assertion failed: the sampling timer must not keep the file's process alive.
+    await ctx.lifecycle.shutdown('test');
+    await app.close();
+  }
 });
 
 test('a fallback from netlink to /proc is counted and logged once, and so is the way back', async (t) => {
