@@ -19,6 +19,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { summarizeProcesses } from '../src/conntrack/process-summary.ts';
 import { takeSnapshot, takeStateCounts } from '../src/conntrack/snapshot.ts';
 import { median } from './median.ts';
 
@@ -36,10 +37,14 @@ const devNull = openSync('/dev/null', 'w');
 const CONNECTIONS_PER_FARM = 4000; // 8,000 fds per child
 const farms: ChildProcess[] = [];
 
-function timeOnce(command: string, args: string[]): Promise<number> {
+function timeOnce(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(command, args, { cwd: root, stdio: ['ignore', devNull, 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      stdio: ['ignore', devNull, 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stderr = '';
     child.stderr!.on('data', (chunk) => {
       stderr += chunk;
@@ -52,11 +57,11 @@ function timeOnce(command: string, args: string[]): Promise<number> {
   });
 }
 
-async function timeCommand(command: string, args: string[]): Promise<number> {
-  await timeOnce(command, args); // warm caches (page cache, compile cache) for every tool alike
+async function timeCommand(command: string, args: string[], env?: NodeJS.ProcessEnv) {
+  await timeOnce(command, args, env); // warm caches (page cache, compile cache) for every tool alike
   const samples: number[] = [];
   const n = runs;
-  for (let i = 0; i < n; i++) samples.push(await timeOnce(command, args));
+  for (let i = 0; i < n; i++) samples.push(await timeOnce(command, args, env));
   return median(samples);
 }
 
@@ -107,8 +112,14 @@ async function growTo(level: number): Promise<void> {
 }
 
 const kw = (args: string[]): Cmd => [node, ['src/cli/main.ts', 'sockets', ...args]];
-type Cmd = [string, string[]];
+type Cmd = [string, string[], NodeJS.ProcessEnv?];
 const kwBin = (args: string[]): Cmd => [node, ['bin/keepwire.js', 'sockets', ...args]];
+/** The installed entry point with the fd scan on the calling thread only, no worker. */
+const kwBinInline = (args: string[]): Cmd => [
+  node,
+  ['bin/keepwire.js', 'sockets', ...args],
+  { KEEPWIRE_FD_SCAN_WORKERS_FROM: String(2 ** 31) },
+];
 const rows: string[][] = [];
 const inProcessRows: string[][] = [];
 const fmt = (ms: number) => ms.toFixed(0);
@@ -144,11 +155,18 @@ try {
         ],
         undefined,
       ],
+      ['attribution, bin, no worker', [kwBinInline(['--by', 'process', '--json'])], undefined],
+      [
+        'close-wait, bin, no worker',
+        [kwBinInline(['--state', 'close-wait', '--by', 'process', '--json'])],
+        undefined,
+      ],
       ['node -e 0', [[node, ['-e', '0']]], undefined],
     ];
     for (const [question, commands] of questions) {
       const times: number[] = [];
-      for (const [command, args] of commands) times.push(await timeCommand(command, [...args]));
+      for (const [command, args, env] of commands)
+        times.push(await timeCommand(command, [...args], env));
       if (times.length === 1) {
         rows.push([String(total), question, fmt(times[0]!), '-', '-', '-', '-', '-', '-']);
         continue;
@@ -192,6 +210,18 @@ try {
         'all + attribution (CLI: blocking)',
         () => takeSnapshot({ backend: 'netlink', blocking: true, attribute: true }),
         () => takeSnapshot({ backend: 'proc', blocking: true, attribute: true }),
+        undefined,
+      ],
+      [
+        'by process, columns (CLI)',
+        () => summarizeProcesses({ blocking: true }),
+        undefined,
+        undefined,
+      ],
+      [
+        'close-wait by process, columns (CLI)',
+        () => summarizeProcesses({ blocking: true, state: 'CLOSE_WAIT' }),
+        undefined,
         undefined,
       ],
       [

@@ -91,6 +91,15 @@ export const socketsCommand: Command = {
       // Only counts asked for: skip building 50,000 socket objects.
       if (textBy === undefined && state === undefined && port === undefined)
         return summarizeCounts(await takeStateCounts({ blocking: true }));
+      // By process: counted from the dump's columns, no object per socket;
+      // if the netlink dump fails, takeSnapshot below falls back to /proc.
+      if (textBy === 'process') {
+        const { summarizeProcesses } = await import('../conntrack/process-summary.ts');
+        const summary = await summarizeProcesses({ state, port, top, blocking: true }).catch(
+          () => undefined,
+        );
+        if (summary !== undefined) return summary;
+      }
       const snapshot = await takeSnapshot({
         attribute: textBy === 'process',
         states: state === undefined ? undefined : [state],

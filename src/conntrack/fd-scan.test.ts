@@ -120,19 +120,47 @@ test('the search stops once every target has its final holder', (t) => {
   const second = findSocketHolders(new HolderSearch([222], 2, split.buffer), root, 1, 2);
   assert.deepEqual(second, { vanishedProcesses: 0, unreadableFds: 0 });
   assert.deepEqual(holderOf(Number(split.best[0])), { pid: 2000, fd: 4 });
-  // The same split run with part 1 first: part 0 then stops at once.
+  // The same split run with part 1 first (its share of pid 100 holds 222 at
+  // fd 9): part 0 still finds the better holder, pid 2000, and stops before
+  // pid 6.
   const reversed = new HolderSearch([222], 2);
   findSocketHolders(new HolderSearch([222], 2, reversed.buffer), root, 1, 2);
   assert.deepEqual(findSocketHolders(reversed, root, 0, 2), {
     vanishedProcesses: 0,
     unreadableFds: 0,
   });
-  // Part 1 alone finds a holder of 111 (pid 40) and ends with nothing left
-  // unresolved; part 0, starting after it, must still look above pid 40 and
-  // finds the holder that wins (pid 100, fd 10, in its share).
+  assert.deepEqual(holderOf(Number(reversed.best[0])), { pid: 2000, fd: 4 });
+  // Part 1 (odd fds) alone finds a holder of 111 (pid 100, fd 3) and ends
+  // with nothing left unresolved; part 0, starting after it, must still look
+  // and finds the holder that wins (pid 100, fd 10, in its share).
   const late = new HolderSearch([111], 2);
   findSocketHolders(new HolderSearch([111], 2, late.buffer), root, 1, 2);
-  assert.deepEqual(holderOf(Number(late.best[0])), { pid: 40, fd: 1 });
+  assert.deepEqual(holderOf(Number(late.best[0])), { pid: 100, fd: 3 });
   findSocketHolders(late, root, 0, 2);
   assert.deepEqual(holderOf(Number(late.best[0])), EXPECTED[111]);
+});
+
+test('parts split fds by number: an fd opened between two parts listing does not hide another', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'kw-proc-shift-'));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, '700', 'fd'), { recursive: true });
+  symlinkSync('socket:[901]', join(root, '700', 'fd', '3'));
+  symlinkSync('socket:[902]', join(root, '700', 'fd', '5'));
+  const first = scanSocketFds(root, 0, 2);
+  symlinkSync('socket:[903]', join(root, '700', 'fd', '4')); // opened mid-scan
+  const second = scanSocketFds(root, 1, 2);
+  const inodes = [...first.entries, ...second.entries].filter((_, i) => i % 3 === 0);
+  // Split by place in each listing, fd 5 would be read by nobody.
+  assert.ok(inodes.includes(901) && inodes.includes(902), `found ${inodes}`);
+  const search = new HolderSearch([901, 902], 2);
+  findSocketHolders(search, root, 0, 2);
+  rmSync(join(root, '700', 'fd', '4'));
+  findSocketHolders(new HolderSearch([901, 902], 2, search.buffer), root, 1, 2);
+  assert.deepEqual(
+    [...search.best].map((key) => holderOf(Number(key))),
+    [
+      { pid: 700, fd: 3 },
+      { pid: 700, fd: 5 },
+    ],
+  );
 });

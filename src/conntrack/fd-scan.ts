@@ -44,9 +44,12 @@ export function holderOf(key: number): { pid: number; fd: number } {
 }
 
 /**
- * Scans share `part` of `parts`: within each process it reads every
- * parts-th fd, so parallel scanners split the work evenly even when one
- * process holds nearly all sockets. Part 0 counts the per-process failures.
+ * Scans share `part` of `parts`: within each process it reads the fds whose
+ * number is `part` modulo `parts`, so parallel scanners split the work evenly
+ * even when one process holds nearly all sockets. By number, not by place in
+ * the listing: each part lists the directory itself, and an fd opened or
+ * closed between two listings would shift every place after it, leaving fds
+ * nobody reads. Part 0 counts the per-process failures.
  */
 export function scanSocketFds(procRoot = '/proc', part = 0, parts = 1): FdScan {
   const scan: FdScan = { entries: [], vanishedProcesses: 0, unreadableFds: 0 };
@@ -57,9 +60,11 @@ export function scanSocketFds(procRoot = '/proc', part = 0, parts = 1): FdScan {
     if (fds === undefined) continue;
     const pidNumber = Number(pid);
     const prefix = `${dir}/`;
-    for (let i = part; i < fds.length; i += parts) {
+    for (let i = 0; i < fds.length; i++) {
+      const fd = Number(fds[i]);
+      if (fd % parts !== part) continue;
       const inode = readSocketInode(prefix + fds[i]!, scan);
-      if (inode !== 0) scan.entries.push(inode, pidNumber, Number(fds[i]));
+      if (inode !== 0) scan.entries.push(inode, pidNumber, fd);
     }
   }
   return scan;
@@ -164,8 +169,9 @@ export function findSocketHolders(
       if (names === undefined) continue;
       const fds = Int32Array.from(names, Number).sort();
       const prefix = `${dir}/`;
-      for (let i = fds.length - 1 - part; i >= 0; i -= parts) {
+      for (let i = fds.length - 1; i >= 0; i--) {
         const fd = fds[i]!;
+        if (fd % parts !== part) continue; // by number, as scanSocketFds
         const inode = readSocketInode(prefix + fd, counts);
         if (inode === 0) continue;
         const index = search.indexOf(inode);

@@ -20,7 +20,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { endianness, tmpdir } from 'node:os';
 import { WatchNetlinkFailedError, WatchSsFailedError, WatchSsUnavailableError } from './errors.ts';
-import { NetlinkDumpParser } from './netlink-parser.ts';
+import { columnsFor, NetlinkDumpParser, type SocketColumns } from './netlink-parser.ts';
 import { emptySkipCounts, type SkipCounts, type TcpSocket } from './socket.ts';
 import { SS_FILTER_NAME, type TcpState } from './tcp-state.ts';
 
@@ -107,26 +107,48 @@ export function startNetlinkDump(options: DumpOptions = {}): Promise<Buffer> {
 export async function readNetlinkSockets(
   options: DumpOptions & { skipped: SkipCounts; dump?: Promise<Buffer> },
 ): Promise<TcpSocket[]> {
-  const bytes = await (options.dump ?? startNetlinkDump(options));
-  const sockets: TcpSocket[] = [];
-  const skipped = emptySkipCounts();
-  const parser = new NetlinkDumpParser({ littleEndian: endianness() === 'LE' });
-  checkComplete(parser.parse(bytes, sockets, skipped));
-  options.skipped.malformedMessages += skipped.malformedMessages;
-  return sockets;
+  return readDump(options, (parser, bytes, skipped) => {
+    const sockets: TcpSocket[] = [];
+    return { value: sockets, dumps: parser.parse(bytes, sockets, skipped) };
+  });
+}
+
+/** The sockets as columns (state, inode, ports): `--by process` builds no object per socket. */
+export async function readNetlinkColumns(
+  options: DumpOptions & { skipped: SkipCounts; dump?: Promise<Buffer> },
+): Promise<SocketColumns> {
+  return readDump(options, (parser, bytes, skipped) => {
+    const columns = columnsFor(bytes.length);
+    return { value: columns, dumps: parser.columns(bytes, columns, skipped) };
+  });
 }
 
 /** Counts per kernel state number (index 1..11) from the state byte alone. */
 export async function countNetlinkStates(
   options: DumpOptions & { skipped: SkipCounts },
 ): Promise<Float64Array> {
-  const bytes = await startNetlinkDump(options);
-  const counts = new Float64Array(12);
+  return readDump(options, (parser, bytes, skipped) => {
+    const counts = new Float64Array(12);
+    return { value: counts, dumps: parser.count(bytes, counts, skipped) };
+  });
+}
+
+/** Waits for the dump (or starts one), decodes it, and trusts it only when complete. */
+async function readDump<T>(
+  options: DumpOptions & { skipped: SkipCounts; dump?: Promise<Buffer> },
+  decode: (
+    parser: NetlinkDumpParser,
+    bytes: Buffer,
+    skipped: SkipCounts,
+  ) => { value: T; dumps: number },
+): Promise<T> {
+  const bytes = await (options.dump ?? startNetlinkDump(options));
   const skipped = emptySkipCounts();
   const parser = new NetlinkDumpParser({ littleEndian: endianness() === 'LE' });
-  checkComplete(parser.count(bytes, counts, skipped));
+  const { value, dumps } = decode(parser, bytes, skipped);
+  checkComplete(dumps);
   options.skipped.malformedMessages += skipped.malformedMessages;
-  return counts;
+  return value;
 }
 
 /** Throws unless both dumps (IPv4, IPv6) ended: a dump cut short is not to be trusted. */

@@ -194,28 +194,9 @@ export async function attributeSockets(
 ): Promise<void> {
   const root = options.procRoot ?? '/proc';
   const skipped = options.skipped;
-  const scan = options.scan ?? startHolderSearch(root);
-  // inode -> holderKey of its holder
-  const holders = new Map<number, number>();
-  if ('find' in scan) {
-    const targets: number[] = [];
-    for (const socket of sockets) if (socket.inode !== 0) targets.push(socket.inode);
-    const unique = [...new Set(targets)];
-    const found = await scan.find(unique);
-    skipped.vanishedProcesses += found.vanishedProcesses;
-    skipped.unreadableFds += found.unreadableFds;
-    for (let i = 0; i < unique.length; i++)
-      if (found.keys[i]! > 0n) holders.set(unique[i]!, Number(found.keys[i]));
-  } else {
-    const found = await scan.result;
-    skipped.vanishedProcesses += found.vanishedProcesses;
-    skipped.unreadableFds += found.unreadableFds;
-    const entries = found.entries;
-    for (let i = 0; i < entries.length; i += 3) {
-      const key = holderKey(entries[i + 1]!, entries[i + 2]!);
-      if (!((holders.get(entries[i]!) ?? 0) >= key)) holders.set(entries[i]!, key);
-    }
-  }
+  const inodes: number[] = [];
+  for (const socket of sockets) if (socket.inode !== 0) inodes.push(socket.inode);
+  const holders = await findHolders(inodes, options);
   if (holders.size === 0) return;
   const aged = new Set(options.heldSinceStates ?? []);
   const byPid = new Map<number, TcpSocket[]>();
@@ -240,10 +221,48 @@ export async function attributeSockets(
     }
   }
   for (const [pid, held] of byPid) {
-    const name = readComm(`${root}/${pid}/comm`);
-    if (name === undefined) skipped.vanishedProcesses += 1;
-    for (const socket of held) socket.process = name ?? '?';
+    const name = processName(root, pid, skipped);
+    for (const socket of held) socket.process = name;
   }
+}
+
+/**
+ * inode -> holderKey of the process holding it, for the given inodes (a full
+ * scan may answer for more): the join under attributeSockets and
+ * summarizeProcesses.
+ */
+export async function findHolders(
+  inodes: readonly number[],
+  options: AttributionOptions,
+): Promise<Map<number, number>> {
+  const skipped = options.skipped;
+  const scan = options.scan ?? startHolderSearch(options.procRoot);
+  const holders = new Map<number, number>();
+  if ('find' in scan) {
+    const unique = [...new Set(inodes)];
+    const found = await scan.find(unique);
+    skipped.vanishedProcesses += found.vanishedProcesses;
+    skipped.unreadableFds += found.unreadableFds;
+    for (let i = 0; i < unique.length; i++)
+      if (found.keys[i]! > 0n) holders.set(unique[i]!, Number(found.keys[i]));
+    return holders;
+  }
+  const found = await scan.result;
+  skipped.vanishedProcesses += found.vanishedProcesses;
+  skipped.unreadableFds += found.unreadableFds;
+  const entries = found.entries;
+  for (let i = 0; i < entries.length; i += 3) {
+    const key = holderKey(entries[i + 1]!, entries[i + 2]!);
+    if (!((holders.get(entries[i]!) ?? 0) >= key)) holders.set(entries[i]!, key);
+  }
+  return holders;
+}
+
+/** The kernel's name of a process (/proc/PID/comm), or "?" (counted) once it has exited. */
+export function processName(root: string, pid: number, skipped: SkipCounts): string {
+  const name = readComm(`${root}/${pid}/comm`);
+  if (name === undefined) skipped.vanishedProcesses += 1;
+  return name ?? '?';
 }
 
 function readComm(path: string): string | undefined {

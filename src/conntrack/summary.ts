@@ -59,38 +59,46 @@ export function summarizeSnapshot(
     states[socket.state] += 1;
     kept.push(socket);
   }
+  const grouped = options.by === undefined ? undefined : group(kept, options.by);
+  return assembleSummary(snapshot, states, options, grouped);
+}
+
+/**
+ * The summary object from counts by state and, when grouped, every group:
+ * the end of summarizeSnapshot and of the fast paths that count without a
+ * socket object (summarizeCounts, summarizeProcesses), so all give one shape.
+ */
+export function assembleSummary(
+  taken: { takenAt: number; source: SocketSource; skipped: SkipCounts },
+  states: Record<TcpState, number>,
+  options: SummaryOptions,
+  grouped?: { groups: SocketGroup[]; unattributed: number },
+): SocketSummary {
+  let total = 0;
+  for (const state in states) total += states[state as TcpState];
   const summary: SocketSummary = {
-    total: kept.length,
+    total,
     states,
-    takenAt: new Date(snapshot.takenAt).toISOString(),
-    source: snapshot.source,
+    takenAt: new Date(taken.takenAt).toISOString(),
+    source: taken.source,
     filter: {},
-    skipped: { ...snapshot.skipped },
+    skipped: { ...taken.skipped },
   };
-  if (state !== undefined) summary.filter.state = state;
-  if (port !== undefined) summary.filter.port = port;
-  if (options.by !== undefined) {
-    const { groups, unattributed } = group(kept, options.by);
+  if (options.state !== undefined) summary.filter.state = options.state;
+  if (options.port !== undefined) summary.filter.port = options.port;
+  if (options.by !== undefined && grouped !== undefined) {
+    const groups = rankGroups(grouped.groups);
     summary.by = options.by;
     summary.groupCount = groups.length;
     summary.groups = groups.slice(0, options.top ?? 20);
-    if (options.by === 'process') summary.unattributed = unattributed;
+    if (options.by === 'process') summary.unattributed = grouped.unattributed;
   }
   return summary;
 }
 
 /** The same object as summarizeSnapshot(snapshot) with no options, from counts alone. */
 export function summarizeCounts(counts: StateCounts): SocketSummary {
-  let total = 0;
-  for (const state in counts.states) total += counts.states[state as TcpState];
-  return {
-    total,
-    states: { ...counts.states },
-    takenAt: new Date(counts.takenAt).toISOString(),
-    source: counts.source,
-    filter: {},
-    skipped: { ...counts.skipped },
-  };
+  return assembleSummary(counts, { ...counts.states }, {});
 }
 
 interface Bucket {
@@ -129,9 +137,12 @@ function group(sockets: TcpSocket[], by: GroupBy): { groups: SocketGroup[]; unat
     bucket.group.count += 1;
     bucket.states[socket.state] = (bucket.states[socket.state] ?? 0) + 1;
   }
-  const groups = [...buckets.values()].map((b) => b.group);
-  groups.sort((a, b) => b.count - a.count || sortKey(a).localeCompare(sortKey(b)));
-  return { groups, unattributed };
+  return { groups: [...buckets.values()].map((b) => b.group), unattributed };
+}
+
+/** Largest first; ties by pid, remote, port or state, so the order never depends on the input's. */
+function rankGroups(groups: SocketGroup[]): SocketGroup[] {
+  return groups.sort((a, b) => b.count - a.count || sortKey(a).localeCompare(sortKey(b)));
 }
 
 function sortKey(group: SocketGroup): string {
