@@ -98,14 +98,13 @@ test('the counting fast path gives the same object as a full snapshot', async ()
   const slow = summarizeSnapshot(full);
   assert.deepEqual(Object.keys(fast), Object.keys(slow));
   assert.equal(fast.source, 'netlink');
-  // Sockets come and go on a shared machine: the totals are close, not equal.
-  assert.ok(Math.abs(fast.total - slow.total) < 50, `${fast.total} vs ${slow.total}`);
+  // Sockets come and go on a shared machine (other tests open and close
+  // thousands at a time): the totals are close, not equal.
+  const close = (a: number, b: number) => Math.abs(a - b) <= Math.max(50, 0.1 * b);
+  assert.ok(close(fast.total, slow.total), `${fast.total} vs ${slow.total}`);
   for (const backend of ['proc', 'ss'] as const) {
     const other = summarizeCounts(await takeStateCounts({ backend, blocking: true }));
     assert.equal(other.source, backend);
-    assert.ok(
-      Math.abs(other.total - slow.total) < 50,
-      `${backend}: ${other.total} vs ${slow.total}`,
-    );
+    assert.ok(close(other.total, slow.total), `${backend}: ${other.total} vs ${slow.total}`);
   }
 });
