@@ -13,6 +13,7 @@
  *
  * Reproduce: flock /tmp/keepwire-bench.lock bench/commands-cluster.sh
  *   [--agents 9000] [--rounds 3] [--samples 300] [--create-s 5] [--clients 16]
+ *   [--profile DIR] (a CPU profile of each node, written to DIR when it stops)
  *
  * Every phase has a time limit (deadline.ts): a run that cannot go on (a
  * node that does not start, agents the nodes refuse or drop, a command that
@@ -28,13 +29,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { generateToken, hashToken } from '../src/auth/token.ts';
-import { storeSchema } from '../src/config/store.ts';
-import { PostgresStore } from '../src/control/store/postgres/postgres-store.ts';
-import { UuidV7Generator } from '../src/control/uuid-v7.ts';
 import { startPrivatePostgres } from '../test/support/private-postgres.ts';
 import { startAgentLoad } from './agent-load-receipts.ts';
 import { abortRun, phase, waitUntil } from './deadline.ts';
+import { enrolAgents } from './enrol-postgres.ts';
 import { median } from './median.ts';
 
 const { values } = parseArgs({
@@ -44,6 +42,8 @@ const { values } = parseArgs({
     samples: { type: 'string', default: '300' },
     'create-s': { type: 'string', default: '5' },
     clients: { type: 'string', default: '16' },
+    /** A directory for each node's V8 CPU profile (node --cpu-prof), written when it stops. */
+    profile: { type: 'string' },
   },
 });
 const N = Number(values.agents);
@@ -82,35 +82,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 const storeUrl = await postgres.createDatabase('keepwire');
 
 // 1. N agents in group "all", enrolled through the store before the nodes start.
-const config = storeSchema.parse({ url: storeUrl, poolSize: 16 });
-if (config.type !== 'postgres') throw new Error('expected the postgres store');
-const store = new PostgresStore({ config, nodeId: 'bench' });
-const ids = new UuidV7Generator();
-const agentIds: string[] = new Array(N);
-const tokens: string[] = new Array(N);
-let next = 0;
-await phase(
-  'enrol the agents',
-  LIMIT_S.enrol,
-  async () => {
-    await store.start(() => {});
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        for (let i = next++; i < N; i = next++) {
-          const token = generateToken();
-          const agent = await store.enrolAgent(
-            { id: ids.next(), name: `bench-${i}`, tokenHash: hashToken(token), groups: ['all'] },
-            Date.now(),
-          );
-          agentIds[i] = agent.id;
-          tokens[i] = token;
-        }
-      }),
-    );
-    await store.close();
-  },
-  () => `${Math.min(next, N)} of ${N} started`,
-);
+const { agentIds, tokens } = await enrolAgents(storeUrl, N, LIMIT_S.enrol);
 writeFileSync(join(workDir, 'tokens.txt'), tokens.join('\n'));
 
 // 2. The nodes.
@@ -132,10 +104,15 @@ interface Node {
 async function startNode(name: string, store: string[]): Promise<Node> {
   const dataDir = join(workDir, name);
   const args = [CLI, 'serve', '--data-dir', dataDir, '--admin', '127.0.0.1:0'];
-  const child = spawn(process.execPath, [...args, '--agents', '127.0.0.1:0', ...store], {
-    env: ENV,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const profile = values.profile ? ['--cpu-prof', '--cpu-prof-dir', values.profile] : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, ...args, '--agents', '127.0.0.1:0', ...store],
+    {
+      env: ENV,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   children.push(child);
   const ready = ['agents.addr', 'admin.addr', 'admin.token'].map((f) => join(dataDir, f));
   await waitUntil(`${name} to start (its address files)`, LIMIT_S.nodeStart, () => {
@@ -176,6 +153,13 @@ async function metric(node: Node, pattern: RegExp): Promise<number> {
   const text = await response.body.text();
   return Number(pattern.exec(text)?.[1] ?? Number.NaN);
 }
+/**
+ * How often the waits between phases read each node's /metrics. A scrape
+ * with 3,000 open sockets costs a node tens of milliseconds of CPU (the
+ * default process metrics list every descriptor and handle): read every
+ * 20 ms, the first profiles showed it taking a fifth of each node's time.
+ */
+const SCRAPE_EVERY_MS = 250;
 const WAITERS = /^keepwire_command_waiters\{kind="poll"\} (\d+)/m;
 const REFUSED = /^keepwire_listener_connections_refused_total\{listener="agents"[^}]*\} (\d+)/m;
 
@@ -220,6 +204,7 @@ async function settle(what: string): Promise<void> {
       return (await allWaiting()) >= N;
     },
     nodeStates,
+    SCRAPE_EVERY_MS,
   );
   await sleep(200);
 }
@@ -242,6 +227,7 @@ await waitUntil(
     return isConnected;
   },
   nodeStates,
+  SCRAPE_EVERY_MS,
 );
 await settle('after connecting');
 console.log(

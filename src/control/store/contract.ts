@@ -51,6 +51,25 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal((await store.getAgent('agent-a'))?.lastSeenAt, new Date(T0 + 5).toISOString());
       }));
 
+    test('agents: touches arriving together each land; an agent touched twice keeps the later', () =>
+      withStore(factory, async (store) => {
+        const names = Array.from({ length: 40 }, (_, i) => `t${i}`);
+        for (const name of names) await enrol(store, name, []);
+        // A burst, as when every agent polls again after a group command.
+        await Promise.all([
+          ...names.map((name, i) => store.touchAgent(`agent-${name}`, T0 + 100 + i)),
+          store.touchAgent('agent-t1', T0 + 500),
+        ]);
+        for (const [i, name] of names.entries()) {
+          const expected = name === 't1' ? T0 + 500 : T0 + 100 + i;
+          assert.equal(
+            (await store.getAgent(`agent-${name}`))?.lastSeenAt,
+            new Date(expected).toISOString(),
+            name,
+          );
+        }
+      }));
+
     test('agents: revoke keeps the record, marked once; rotate replaces the hash of unrevoked ones', () =>
       withStore(factory, async (store) => {
         await enrol(store, 'a', ['web']);

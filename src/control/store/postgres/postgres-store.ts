@@ -48,6 +48,7 @@ import type {
   StoredRequest,
 } from '../store.ts';
 import { revokeAgent, rotateAgentToken } from './agent-tokens.ts';
+import { AgentTouches } from './agent-touches.ts';
 import { PgClaims, UNCLAIM } from './claims.ts';
 import { Coalescer } from './coalescer.ts';
 import { mapConnectionError, uniqueViolation } from './errors.ts';
@@ -77,6 +78,7 @@ const AGENT_SELECT = `SELECT a.id, a.name, a.token_hash, a.created_at, a.last_se
 export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #claims: PgClaims;
+  readonly #touches: AgentTouches;
   readonly #o: PostgresStoreOptions;
   readonly #logError: (error: unknown, what: string) => void;
   #listener: PgListener | undefined;
@@ -96,6 +98,7 @@ export class PostgresStore implements Store {
     this.#logError = options.logError ?? (() => {});
     this.#pool = createPool(options.config, this.#logError);
     this.#claims = new PgClaims(this.#pool, options.nodeId);
+    this.#touches = new AgentTouches(this.#pool);
   }
 
   /** Reconnects of the LISTEN connection so far. */
@@ -163,8 +166,8 @@ export class PostgresStore implements Store {
     return rows.map((row) => agentOf(row)!);
   }
 
-  async touchAgent(id: string, now: number): Promise<void> {
-    await query(this.#pool, 'UPDATE agents SET last_seen_at = $1 WHERE id = $2', [now, id]);
+  touchAgent(id: string, now: number): Promise<void> {
+    return this.#touches.touch(id, now);
   }
 
   async revokeAgent(id: string, now: number): Promise<Agent | undefined> {
