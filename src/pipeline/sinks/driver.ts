@@ -2,7 +2,9 @@
  * The sink driver: the shared half of every sink. It reads batches from the
  * sink's buffer (cut by events, bytes and linger time), keeps up to
  * `concurrency` sends in flight, and acknowledges a batch only once every
- * item of it was delivered or dead-lettered (at-least-once).
+ * item of it was delivered or dead-lettered (at-least-once). It takes a new
+ * batch only while fewer than `concurrency` are unacknowledged in order
+ * (ack-window.ts), so a crash sends again at most the batches in flight.
  *
  * - A send answers item by item (SendResult): items not named were
  *   delivered, `rejected` ones go to the dead-letter file, `retry` ones are
@@ -29,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger, Registry } from '../../telemetry/index.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer/buffer.ts';
 import { retryAfterOf, SinkRejectedError } from '../errors.ts';
+import { AckWindow } from './ack-window.ts';
 import type { SinkBatchOptions, SinkRetryOptions } from './common.ts';
 import { type DeadLetter, DeadLetterFile } from './dead-letter.ts';
 import type { SendResult, SinkService } from './service.ts';
@@ -81,6 +84,7 @@ export class SinkDriver {
   };
   #workers: Promise<void>[] = [];
   #stopped: Promise<void> | undefined;
+  readonly #window: AckWindow;
 
   constructor(options: SinkDriverOptions) {
     this.#options = options;
@@ -92,6 +96,7 @@ export class SinkDriver {
     this.#metrics = new SinkMetrics(options.name, options.registry);
     this.#deadLetters = new DeadLetterFile(options.deadLetterPath, options.name);
     this.#random = options.random ?? Math.random;
+    this.#window = new AckWindow(options.concurrency);
   }
 
   get counts(): Readonly<DeliveryCounts> {
@@ -125,17 +130,24 @@ export class SinkDriver {
   async #work(): Promise<void> {
     const { buffer, logger } = this.#options;
     while (!this.#stopping.signal.aborted) {
+      const entry = await this.#window.take(this.#stopping.signal);
+      if (!entry) return;
       let batch: ReadBatch;
       try {
         batch = await buffer.read(this.#limits, this.#stopping.signal);
       } catch (error) {
+        this.#window.close(entry);
         if (!this.#stopping.signal.aborted)
           logger.error({ err: error }, 'sink stopped reading its buffer');
         return;
       }
-      // A reader woken with others may find the records taken: nothing to send.
-      if (batch.records.length === 0) await buffer.ack(batch);
-      else await this.#deliver(batch);
+      try {
+        // A reader woken with others may find the records taken: nothing to send.
+        if (batch.records.length === 0) await buffer.ack(batch);
+        else await this.#deliver(batch);
+      } finally {
+        this.#window.close(entry);
+      }
     }
   }
 
