@@ -150,6 +150,11 @@ async function ship(
       `keepwire ship: the interrupted run in ${dataDir} read standard input, which cannot be resumed: ` +
         'what it buffered is sent now; give the rest of that input again\n',
     );
+  if (plan.manifest.isFromOlderVersion && plan.manifest.unfinished().length > 0)
+    io.stderr.write(
+      `keepwire ship: ${dataDir} was written by an older Keepwire, which kept its latest checkpoints beside the buffer: ` +
+        'each unfinished file resumes from its last durable checkpoint, so events read after it may be sent twice\n',
+    );
   if (positionals.length === 0 && plan.inputs.length > 0 && plan.inputs[0]!.path !== '-')
     io.stderr.write(
       `keepwire ship: going on with the ${plan.inputs.length} input(s) the interrupted run in ${dataDir} did not finish\n`,

@@ -2,46 +2,46 @@
  * What a `keepwire ship` data directory remembers of its inputs, so an
  * interrupted run is finished exactly where it stopped: each file's path
  * and identity (device, inode, a SHA-256 of its first bytes) and how far it
- * was read, as checkpoints at record boundaries, in two files:
+ * was read, as checkpoints at record boundaries, in two places:
+ * - the disk buffer itself (input-checkpoints.ts): each append of a file's
+ *   frames commits the checkpoint they reach in the same write, so after a
+ *   kill the buffer gives back exactly the end of its last whole append;
  * - DATA_DIR/ship-inputs.json (atomic and fsynced, replace-file.ts): the
- *   identities and, per file, a checkpoint written only after the buffer
- *   appends up to it are durable (a sync of the buffer in the background);
- * - DATA_DIR/ship-inputs.latest.json (atomic, not fsynced): right after each
- *   append, its checkpoint with where the buffer's data then ended. A rerun
- *   takes it when the buffer still holds that data (positions.ts): always
- *   after a kill, so a crash re-reads nothing appended; else the durable one.
+ *   identities and, per file, a checkpoint copied from the buffer once a
+ *   sync made it durable (in the background), and whether the file was
+ *   read to its end. A rerun takes the later of the two.
  * A different file at the same path (another identity, or shorter than the
  * checkpoint) is read from the start. Standard input cannot be resumed: the
  * manifest only remembers that a run reading it was interrupted, to say so.
+ * A data directory of a Keepwire from before checkpoints were kept in the
+ * buffer (its ship-inputs.latest.json) resumes from the durable checkpoints.
  */
 import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { replaceFileSync } from '../fs/replace-file.ts';
-import type { BufferPosition, BufferPositions } from './buffer/disk/positions.ts';
+import type { InputCheckpoints } from './buffer/disk/input-checkpoints.ts';
 import type { FileCheckpoint } from './sources/frame-worker.ts';
 
 /** Bytes of a file's start whose hash is part of its identity. */
 const HEAD_BYTES = 4096;
 const MANIFEST = 'ship-inputs.json';
-const LATEST = 'ship-inputs.latest.json';
-/** The durable checkpoints follow the latest at most this often (a buffer sync each time), but at the end at once. */
+/** Where versions before the buffer kept checkpoints put the latest ones (not durable). */
+const OLD_LATEST = 'ship-inputs.latest.json';
+/** The durable checkpoints follow the buffer's at most this often (a buffer sync each time), but at the end at once. */
 const PROMOTE_EVERY_MS = 1000;
 
-/** A checkpoint taken right after an append, with where the buffer's data then ended. */
-interface LatestCheckpoint extends FileCheckpoint {
-  readonly position: BufferPosition;
+/** A file's checkpoint as the buffer holds it, under the file's absolute path. */
+interface HeldCheckpoint extends FileCheckpoint {
   /** The identity of the file it belongs to (ino and head hash): a replaced file's is ignored. */
   readonly file: string;
+}
+
+/** The buffer the checkpoints are committed in (DiskBuffer). */
+export interface CheckpointBuffer {
+  readonly inputs: InputCheckpoints;
+  /** Resolves once every append resolved before it is durable. */
+  sync(): Promise<void>;
 }
 
 interface InputEntry {
@@ -79,24 +79,29 @@ export interface InputStart {
 
 export class ShipInputs {
   readonly #path: string;
-  readonly #latestPath: string;
+  readonly #oldLatestPath: string;
   readonly #manifest: Manifest;
-  readonly #latest: Record<string, LatestCheckpoint>;
   readonly #from: string;
   /** The background sync that promotes the latest checkpoints to durable ones, and whether another is due. */
   #syncing: Promise<void> | undefined;
   #isSyncDue = false;
   #isSettling = false;
   #wakePromote = () => {};
-  #positions: BufferPositions | undefined;
+  #buffer: CheckpointBuffer | undefined;
   /** What the interrupted run before this one left of standard input. */
   readonly wasStdinInterrupted: boolean;
+  /**
+   * The directory was written by a Keepwire that kept the latest checkpoints
+   * beside the buffer: its files resume from their durable checkpoints (what
+   * was read after them may be sent twice, once).
+   */
+  readonly isFromOlderVersion: boolean;
 
   constructor(dataDir: string, from: string) {
     this.#path = join(dataDir, MANIFEST);
-    this.#latestPath = join(dataDir, LATEST);
+    this.#oldLatestPath = join(dataDir, OLD_LATEST);
     this.#from = from;
-    this.#latest = readLatest(this.#latestPath);
+    this.isFromOlderVersion = existsSync(this.#oldLatestPath);
     this.#manifest = existsSync(this.#path)
       ? (JSON.parse(readFileSync(this.#path, 'utf8')) as Manifest)
       : { version: 1, inputs: [], isStdinInterrupted: false };
@@ -115,10 +120,10 @@ export class ShipInputs {
 
   /**
    * Where `path` starts in this run: its checkpoint when it is the file
-   * read before, else 0. Ask before this run appends to the buffer.
+   * read before (the buffer's, or the durable one when later), else 0.
    */
-  start(path: string, positions: BufferPositions): InputStart & { checkpoint: FileCheckpoint } {
-    this.#positions = positions;
+  start(path: string, buffer: CheckpointBuffer): InputStart & { checkpoint: FileCheckpoint } {
+    this.#buffer = buffer;
     const absolute = resolve(path);
     const identity = identify(absolute);
     const index = this.#manifest.inputs.findIndex((entry) => entry.path === absolute);
@@ -127,15 +132,7 @@ export class ShipInputs {
     if (known && change === undefined) {
       // Read again to its end: a file that grew since is read on from there.
       known.isDone = false;
-      const latest = this.#latest[absolute];
-      if (
-        latest?.file === fileKey(known) &&
-        latest.offset > known.offset &&
-        positions.holds(latest.position)
-      ) {
-        known.offset = latest.offset;
-        known.line = latest.line;
-      }
+      takeLater(known, buffer.inputs[absolute]);
       this.#write();
       const checkpoint = { offset: known.offset, line: known.line };
       return {
@@ -155,21 +152,19 @@ export class ShipInputs {
       : { path, state: 'new', ...checkpoint, checkpoint };
   }
 
-  /**
-   * Records that `path` is read up to `checkpoint`, once the appends before
-   * it resolved (the buffer's end now covers them); made durable by a sync
-   * of the buffer in the background.
-   */
-  checkpoint(path: string, checkpoint: FileCheckpoint): void {
+  /** The checkpoints to commit with the append of `path`'s frames up to `checkpoint`. */
+  commit(path: string, checkpoint: FileCheckpoint): InputCheckpoints {
     const entry = this.#entry(path);
-    this.#latest[entry.path] = {
-      ...checkpoint,
-      position: this.#positions!.end(),
+    const held: HeldCheckpoint = {
+      offset: checkpoint.offset,
+      line: checkpoint.line,
       file: fileKey(entry),
     };
-    const temporary = `${this.#latestPath}.tmp`;
-    writeFileSync(temporary, JSON.stringify(this.#latest), { mode: 0o600 });
-    renameSync(temporary, this.#latestPath);
+    return { [entry.path]: held };
+  }
+
+  /** An append with a commit resolved: its checkpoint is copied to the manifest after a sync, in the background. */
+  committed(): void {
     this.#isSyncDue = true;
     this.#syncing ??= this.#promote();
   }
@@ -196,20 +191,14 @@ export class ShipInputs {
     }
   }
 
-  /** Syncs the buffer and then writes the checkpoints taken before it as durable ones, while any are due. */
+  /** Syncs the buffer and then copies the checkpoints it held before as durable ones, while any are due. */
   async #promote(): Promise<void> {
     try {
       while (this.#isSyncDue) {
         this.#isSyncDue = false;
-        const taken = Object.entries(this.#latest);
-        await this.#positions!.sync();
-        for (const [path, latest] of taken) {
-          const entry = this.#manifest.inputs.find((known) => known.path === path);
-          if (entry && fileKey(entry) === latest.file && latest.offset > entry.offset) {
-            entry.offset = latest.offset;
-            entry.line = latest.line;
-          }
-        }
+        const taken = this.#buffer!.inputs;
+        await this.#buffer!.sync();
+        for (const entry of this.#manifest.inputs) takeLater(entry, taken[entry.path]);
         this.#write();
         if (this.#isSyncDue && !this.#isSettling) await this.#pause();
       }
@@ -245,6 +234,7 @@ export class ShipInputs {
 
   #write(): void {
     replaceFileSync(this.#path, `${JSON.stringify(this.#manifest, null, 1)}\n`, 0o600);
+    if (this.isFromOlderVersion) rmSync(this.#oldLatestPath, { force: true });
   }
 }
 
@@ -256,12 +246,12 @@ function fileKey(entry: Pick<InputEntry, 'ino' | 'headSha256'>): string {
   return `${entry.ino}:${entry.headSha256}`;
 }
 
-/** The latest checkpoints, or none when the file is missing or was cut by a power loss. */
-function readLatest(path: string): Record<string, LatestCheckpoint> {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, LatestCheckpoint>;
-  } catch {
-    return {};
+/** Moves `entry` on to `held` (a checkpoint the buffer holds) when it is of this file and later. */
+function takeLater(entry: InputEntry, held: unknown): void {
+  const checkpoint = held as HeldCheckpoint | undefined;
+  if (checkpoint?.file === fileKey(entry) && checkpoint.offset > entry.offset) {
+    entry.offset = checkpoint.offset;
+    entry.line = checkpoint.line;
   }
 }
 

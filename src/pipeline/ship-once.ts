@@ -155,7 +155,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
   const starts = new Map(
     inputs
       .filter((input) => input.path !== '-')
-      .map((input) => [input, manifest.start(input.path, buffer.positions)]),
+      .map((input) => [input, manifest.start(input.path, buffer)]),
   );
   const unfinished = new Set(inputs.map((input) => input.path));
   const progress: ShipProgress = {
@@ -179,7 +179,13 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
           ? frameWorker.frameFile(input.path, FILE_CHUNK_BYTES, FILE_CHUNKS_AHEAD, start.checkpoint)
           : frameChunks(options.stdin, frameWorker),
         {
-          appendFrames: (frames, events) => buffer.appendFrames(frames, events),
+          // A file's checkpoint is committed in the same write as the frames that reach it.
+          appendFrames: (frames, events, checkpoint) =>
+            buffer.appendFrames(
+              frames,
+              events,
+              checkpoint && manifest.commit(input.path, checkpoint),
+            ),
           onReject: (reason, line, detail) => {
             progress.eventsRejected += 1;
             options.onReject?.(input.path, reason, line, detail);
@@ -188,7 +194,7 @@ export async function shipOnce(options: ShipOptions): Promise<ShipSummary> {
             progress.eventsRead += events;
             progress.bytesRead += bytes;
           },
-          onCheckpoint: (checkpoint) => manifest.checkpoint(input.path, checkpoint),
+          onCheckpoint: () => manifest.committed(),
           signal,
         },
       );

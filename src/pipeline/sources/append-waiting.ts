@@ -56,33 +56,39 @@ export function appendWaiting(
   return appendWaitingBy(append, records, halveRecords, signal, onFull);
 }
 
-interface FramesPart {
+/** Frames to append, and the checkpoint (of a file input) they reach, committed with them. */
+export interface FramesPart<C = unknown> {
   readonly frames: Buffer;
   readonly events: number;
+  readonly checkpoint?: C;
 }
 
-/** The first half by bytes (at least the first frame), at a frame boundary, and the rest. */
-function halveFrames({ frames, events }: FramesPart): [FramesPart, FramesPart] | undefined {
+/**
+ * The first half by bytes (at least the first frame), at a frame boundary,
+ * and the rest; the checkpoint goes with the rest, which reaches it.
+ */
+function halveFrames<C>({ frames, events, checkpoint }: FramesPart<C>) {
   if (events < 2) return undefined;
   const first = leadingFrames(
     frames,
     Math.max(frames.length >> 1, frames.readUInt32LE(0) + FRAME_HEADER_BYTES),
   );
-  return [
+  const halves: [FramesPart<C>, FramesPart<C>] = [
     { frames: frames.subarray(0, first.bytes), events: first.events },
-    { frames: frames.subarray(first.bytes), events: events - first.events },
+    { frames: frames.subarray(first.bytes), events: events - first.events, checkpoint },
   ];
+  return halves;
 }
 
 /** `appendWaiting` for frames laid out by encodeFrames (DiskBuffer.appendFrames). */
-export function appendFramesWaiting(
-  appendFrames: (frames: Buffer, events: number) => Promise<void>,
-  frames: Buffer,
-  events: number,
+export function appendFramesWaiting<C>(
+  appendFrames: (frames: Buffer, events: number, checkpoint?: C) => Promise<void>,
+  part: FramesPart<C>,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const append = (part: FramesPart) => appendFrames(part.frames, part.events);
-  return appendWaitingBy(append, { frames, events }, halveFrames, signal);
+  const append = (piece: FramesPart<C>) =>
+    appendFrames(piece.frames, piece.events, piece.checkpoint);
+  return appendWaitingBy(append, part, halveFrames, signal);
 }
 
 /**

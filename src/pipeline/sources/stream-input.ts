@@ -5,8 +5,10 @@
  * or of a file it reads itself (`FrameWorker.frameFile`). Up to AHEAD framed
  * chunks are queued here; each chunk's frames are appended as soon as they
  * are back, in input order, one append at a time (so a live stream's events
- * go out at once); a full buffer (block) is waited out. Invalid and
- * oversized lines are counted through `onReject`.
+ * go out at once); a full buffer (block) is waited out. A file's
+ * checkpoint (the record boundary its chunk reaches) is handed to the
+ * append of that chunk's frames, so the buffer commits both in one write.
+ * Invalid and oversized lines are counted through `onReject`.
  */
 import { appendFramesWaiting } from './append-waiting.ts';
 import type { FileCheckpoint, FramedInput, FrameWorker } from './frame-worker.ts';
@@ -16,11 +18,16 @@ import type { MalformedReason } from './framing/record-framer.ts';
 const AHEAD = 4;
 
 export interface StreamInputOptions {
-  readonly appendFrames: (frames: Buffer, events: number) => Promise<void>;
+  /** `checkpoint`: a file's record boundary these frames reach, to commit with them. */
+  readonly appendFrames: (
+    frames: Buffer,
+    events: number,
+    checkpoint?: FileCheckpoint,
+  ) => Promise<void>;
   readonly onReject: (reason: MalformedReason, line: number, detail?: string) => void;
   /** Called after each durable append with the events and input bytes it covered. */
   readonly onAppended?: (events: number, inputBytes: number) => void;
-  /** A file's record boundary once the frames before it are appended; awaited before the next append. */
+  /** A file's record boundary once the append that committed it resolved; awaited before the next append. */
   readonly onCheckpoint?: (checkpoint: FileCheckpoint) => void | Promise<void>;
   readonly signal?: AbortSignal;
 }
@@ -61,10 +68,16 @@ export async function readStreamInto(
       const { frames, events: count, rejects } = await next.framed;
       signal?.throwIfAborted(); // stop at once: what was appended is all a checkpoint covers
       for (const [reason, line, detail] of rejects) options.onReject(reason, line, detail);
-      if (count > 0) await appendFramesWaiting(options.appendFrames, frames, count, signal);
+      const { checkpoint } = next;
+      if (count > 0 || checkpoint)
+        await appendFramesWaiting(
+          options.appendFrames,
+          { frames, events: count, checkpoint },
+          signal,
+        );
       events += count;
       options.onAppended?.(count, next.inputBytes);
-      if (next.checkpoint && options.onCheckpoint) await options.onCheckpoint(next.checkpoint);
+      if (checkpoint && options.onCheckpoint) await options.onCheckpoint(checkpoint);
       queued.shift();
       wakeReader();
     }

@@ -33,6 +33,9 @@
  *   `retryAfterMs`, then rejects (ShipBufferFullError), `dropNewest`
  *   drops the append, `dropOldest` skips unread records (space comes back
  *   when their segment is deleted). Every dropped record is counted.
+ * - An append may carry input checkpoints, committed in the same write as
+ *   its events: a reopened buffer gives back those of its last whole append
+ *   (input-checkpoints.ts).
  * Recovery rules are in recovery.ts.
  */
 import { mkdirSync } from 'node:fs';
@@ -40,11 +43,18 @@ import { ShipBufferWriteError } from '../../errors.ts';
 import type { EventBuffer, ReadBatch, ReadLimits } from '../buffer.ts';
 import { ReadWaiter } from '../read-waiter.ts';
 import { RoomWaiters } from '../room-waiters.ts';
+import { AckCursor } from './ack-cursor.ts';
 import { nodeFilesystem } from './filesystem.ts';
 import { appendTooLarge, bufferFull } from './full-errors.ts';
+import {
+  type CommitPart,
+  hasCheckpoints,
+  type InputCheckpoints,
+  layOutCommits,
+  openingCommit,
+} from './input-checkpoints.ts';
 import { type Cursor, Ledger } from './ledger.ts';
 import { type DiskBufferOptions, reportDamage } from './options.ts';
-import { BufferPositions } from './positions.ts';
 import {
   encodeRecords,
   FRAME_HEADER_BYTES,
@@ -55,21 +65,18 @@ import {
 } from './record-frame.ts';
 import { recover, type SegmentState } from './recovery.ts';
 import { SegmentReader } from './segment-reader.ts';
-import { cursorPastFinished, SegmentWriter } from './segment-writer.ts';
+import { SegmentWriter } from './segment-writer.ts';
 import { WriteFailure } from './write-failure.ts';
 
+export type { InputCheckpoints } from './input-checkpoints.ts';
 export type { DiskBufferOptions, DropReason, FsyncPolicy, WhenFull } from './options.ts';
 export type { DamagedRegion } from './recovery.ts';
 
-type Pending = Readonly<{ frames: Buffer; events: number; bytes: number }> & {
-  resolve(): void;
-  reject(error: unknown): void;
-};
-
-interface InFlight {
-  readonly end: Cursor;
-  isAcked: boolean;
-}
+type Pending = CommitPart &
+  Readonly<{ events: number; bytes: number }> & {
+    resolve(): void;
+    reject(error: unknown): void;
+  };
 
 export class DiskBuffer implements EventBuffer {
   readonly #options: DiskBufferOptions;
@@ -78,13 +85,12 @@ export class DiskBuffer implements EventBuffer {
   readonly #room = new RoomWaiters();
   readonly #failure: WriteFailure;
   readonly #retryAfterMs: number;
-  readonly #nextId = () => this.#nextSegmentId();
+  readonly #nextId = () =>
+    Math.max(this.#acks.position.segment, (this.#segments.at(-1)?.id ?? -1) + 1);
   readonly #segments: SegmentState[];
   readonly #reader: SegmentReader;
   readonly #waiter = new ReadWaiter();
-  readonly #inFlight: InFlight[] = [];
-  readonly #batches = new WeakMap<ReadBatch, InFlight>();
-  #cursor: Cursor;
+  readonly #acks: AckCursor;
   #queue: Pending[] = [];
   #isWriting = false;
   #usedBytes = 0;
@@ -94,19 +100,26 @@ export class DiskBuffer implements EventBuffer {
   #unreadBytes: number;
   #isClosed = false;
   #drainWaiters: (() => void)[] = [];
+  /** The input checkpoints of the appends written so far (and those recovered). */
+  #inputs: InputCheckpoints;
 
   /** Opens (and recovers) the buffer in `options.dir`. */
   static async open(options: DiskBufferOptions): Promise<DiskBuffer> {
     mkdirSync(options.dir, { recursive: true, mode: 0o750 });
     const buffer = new DiskBuffer(options);
-    const first = buffer.#nextSegmentId();
+    const first = buffer.#nextId();
     buffer.#reader.trustedFrom = first;
     // A full disk does not stop the start: appends are refused (failed state) until it has room.
     const failed = (error: Error) => buffer.#failure.fail(error);
-    await Promise.resolve(buffer.#cursor)
+    await Promise.resolve(buffer.#acks.position)
       .then((cursor) => buffer.#ledger.reserve(cursor, options.fsync === 'always'))
       .catch(failed);
     await buffer.#writer.open(first).catch(failed);
+    // The fresh segment takes the checkpoints: with nothing left to deliver, the older segments go.
+    if (hasCheckpoints(buffer.#inputs))
+      await buffer.#writer.write(Buffer.alloc(0), buffer.#nextId).then((segment) => {
+        if (buffer.#pendingEvents === 0) buffer.#acks.passTo({ segment: segment.id, offset: 0 });
+      }, failed);
     return buffer;
   }
 
@@ -117,10 +130,10 @@ export class DiskBuffer implements EventBuffer {
     this.#ledger = new Ledger(options.dir);
     const state = recover(options.dir, this.#ledger.read(), MAX_RECORD_BYTES);
     this.#segments = state.segments;
-    this.#cursor = state.cursor;
     this.#pendingEvents = this.#unreadEvents = state.pendingEvents;
     this.#pendingBytes = this.#unreadBytes = state.pendingBytes;
     this.#usedBytes = state.pendingBytes + FRAME_HEADER_BYTES * state.pendingEvents;
+    this.#inputs = state.inputs;
     reportDamage(state.damage, options);
     // The tail cache: up to a quarter of maxSizeBytes, at most 32 MiB.
     this.#reader = new SegmentReader(
@@ -138,7 +151,10 @@ export class DiskBuffer implements EventBuffer {
       filesystem: options.filesystem ?? nodeFilesystem,
       segments: this.#segments,
       onSyncError: (error) => this.#failure.fail(error),
+      prelude: () => openingCommit(this.#inputs),
     });
+    const parts = { ledger: this.#ledger, writer: this.#writer, segments: this.#segments };
+    this.#acks = new AckCursor(state.cursor, parts, options.fsync === 'always');
   }
 
   get pendingEvents(): number {
@@ -175,48 +191,60 @@ export class DiskBuffer implements EventBuffer {
   /**
    * Appends `events` frames already laid out by encodeFrames, for a caller
    * that frames (and checksums) off this thread. Their headers are checked;
-   * the CRCs are not.
+   * the CRCs are not. `inputs`: checkpoints committed with these events
+   * (merged into the map `inputs` gives back), in the same write.
    */
-  async appendFrames(frames: Buffer, events: number): Promise<void> {
+  async appendFrames(frames: Buffer, events: number, inputs?: InputCheckpoints): Promise<void> {
     if (this.#isClosed) throw new Error('disk buffer is closed');
-    if (events === 0 && frames.length === 0) return;
-    return this.#appendEncoded(frames, wholeFrames(frames, events));
+    if (events === 0 && frames.length === 0 && !inputs) return;
+    return this.#appendEncoded(frames, wholeFrames(frames, events), inputs);
+  }
+
+  /** The input checkpoints held: those recovered at open, then each append's once written. */
+  get inputs(): InputCheckpoints {
+    return this.#inputs;
   }
 
   /** Throws when `whenFull` refuses the append. */
-  #appendEncoded(frames: Buffer, run: Omit<FrameRun, 'payloadBytes'>): Promise<void> {
+  #appendEncoded(
+    frames: Buffer,
+    run: Omit<FrameRun, 'payloadBytes'>,
+    inputs?: InputCheckpoints,
+  ): Promise<void> {
     if (this.#failure.isSet) {
       const refusal = this.#failure.refusal();
       if (refusal) return Promise.reject(refusal);
     }
     let accepted: FrameRun = { ...run, payloadBytes: run.bytes - FRAME_HEADER_BYTES * run.events };
     if (this.#usedBytes + frames.length > this.#options.maxSizeBytes || this.#room.hasWaiters) {
-      if (this.#options.whenFull === 'block') return this.#waitForRoom(frames, accepted);
+      if (this.#options.whenFull === 'block') return this.#waitForRoom(frames, accepted, inputs);
       accepted = this.#makeRoom(frames, accepted);
-      if (accepted.events === 0) return Promise.resolve();
+      if (accepted.events === 0 && !inputs) return Promise.resolve();
     }
     return this.#enqueue(
       accepted.bytes === frames.length ? frames : frames.subarray(0, accepted.bytes),
       accepted,
+      inputs,
     );
   }
 
-  #enqueue(frames: Buffer, run: FrameRun): Promise<void> {
+  #enqueue(frames: Buffer, run: FrameRun, inputs?: InputCheckpoints): Promise<void> {
     this.#usedBytes += run.bytes;
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ frames, events: run.events, bytes: run.payloadBytes, resolve, reject });
+      const { events, payloadBytes: bytes } = run;
+      this.#queue.push({ frames, events, bytes, inputs, resolve, reject });
       if (!this.#isWriting) void this.#writeQueued();
     });
   }
 
   /** `whenFull: block`: waits for room up to `retryAfterMs`, then refuses. */
-  #waitForRoom(frames: Buffer, run: FrameRun): Promise<void> {
+  #waitForRoom(frames: Buffer, run: FrameRun, inputs?: InputCheckpoints): Promise<void> {
     const { maxSizeBytes, dir } = this.#options;
     if (run.bytes > maxSizeBytes) throw appendTooLarge(run, dir, maxSizeBytes);
     return this.#room.wait(
       run.bytes,
       this.#retryAfterMs,
-      () => this.#enqueue(frames, run),
+      () => this.#enqueue(frames, run, inputs),
       () =>
         this.#isClosed
           ? new Error('disk buffer is closed')
@@ -242,9 +270,8 @@ export class DiskBuffer implements EventBuffer {
         this.#pendingBytes -= dropped.bytes;
         this.#usedBytes -= dropped.bytes + FRAME_HEADER_BYTES * dropped.events;
         this.#options.onDrop?.(dropped.events, 'buffer_full_oldest');
-        const skipped: InFlight = { end: this.#reader.position, isAcked: true };
-        this.#inFlight.push(skipped);
-        this.#advanceCursor();
+        this.#acks.skipped(this.#reader.position, !this.#isClosed);
+        this.#drainIfEmpty();
       }
       if (this.#usedBytes + total <= maxSizeBytes) return append;
     }
@@ -266,9 +293,9 @@ export class DiskBuffer implements EventBuffer {
           const refusal = this.#failure.refusal();
           if (refusal) throw refusal;
         }
-        const frames =
-          group.length === 1 ? group[0]!.frames : Buffer.concat(group.map((p) => p.frames));
+        const { frames, inputs } = layOutCommits(group, this.#inputs);
         const segment = await this.#writer.write(frames, this.#nextId);
+        this.#inputs = inputs;
         this.#reader.remember(segment.id, segment.size - frames.length, frames);
         this.#failure.succeeded();
         for (const pending of group) {
@@ -289,17 +316,13 @@ export class DiskBuffer implements EventBuffer {
         this.#admitWaiters();
         // A segment given up with everything acknowledged: delete it now.
         try {
-          if (this.#inFlight.length === 0 && this.#passFinished()) this.#saveCursor();
+          this.#acks.passGivenUp();
         } catch (ledgerError) {
           this.#failure.fail(ledgerError as Error);
         }
       }
     }
     this.#isWriting = false;
-  }
-
-  #nextSegmentId(): number {
-    return Math.max(this.#cursor.segment, (this.#segments.at(-1)?.id ?? -1) + 1);
   }
 
   /** Where the written data ends: the reader must not pass it. */
@@ -326,10 +349,8 @@ export class DiskBuffer implements EventBuffer {
       }
       this.#unreadEvents -= batch.records.length;
       this.#unreadBytes -= batch.bytes;
-      const entry: InFlight = { end: this.#reader.position, isAcked: false };
-      this.#inFlight.push(entry);
       const result: ReadBatch = { records: batch.records, bytes: batch.bytes };
-      this.#batches.set(result, entry);
+      this.#acks.handedOut(result, this.#reader.position);
       return result;
     }
   }
@@ -343,42 +364,22 @@ export class DiskBuffer implements EventBuffer {
   }
 
   async ack(batch: ReadBatch): Promise<void> {
-    const entry = this.#batches.get(batch);
-    if (!entry || entry.isAcked) return;
-    entry.isAcked = true;
+    if (!this.#acks.ack(batch)) return;
     this.#pendingEvents -= batch.records.length;
     this.#pendingBytes -= batch.bytes;
     this.#usedBytes -= batch.bytes + FRAME_HEADER_BYTES * batch.records.length;
     this.#admitWaiters();
-    this.#advanceCursor();
+    this.#drainIfEmpty();
+    this.#acks.advance(!this.#isClosed);
   }
 
-  #advanceCursor(): void {
+  #drainIfEmpty(): void {
     if (this.#pendingEvents === 0) for (const resolve of this.#drainWaiters.splice(0)) resolve();
-    let moved = false;
-    while (this.#inFlight.length > 0 && this.#inFlight[0]!.isAcked) {
-      this.#cursor = this.#inFlight.shift()!.end;
-      moved = true;
-    }
-    if (this.#inFlight.length === 0) moved = this.#passFinished() || moved;
-    if (moved && !this.#isClosed) this.#saveCursor();
   }
 
-  /** See cursorPastFinished: frees a segment given up on a full disk. */
-  #passFinished(): boolean {
-    const next = cursorPastFinished(this.#segments, this.#cursor);
-    if (next) this.#cursor = next;
-    return next !== undefined;
-  }
-
-  #saveCursor(): void {
-    this.#ledger.write(this.#cursor, this.#options.fsync === 'always');
-    this.#writer.removeBefore(this.#cursor.segment);
-  }
-
-  /** Where written data ends, what an earlier process's data survived, and a sync (positions.ts). */
-  get positions(): BufferPositions {
-    return new BufferPositions(this.#segments, () => this.#cursor, this.#writer);
+  /** Resolves once every append resolved before it is durable, whatever the fsync policy. */
+  sync(): Promise<void> {
+    return this.#writer.sync();
   }
 
   async close(): Promise<void> {

@@ -2,6 +2,10 @@
  * One record on disk: `u32le length | u32le crc32c(payload) | payload`.
  * `encodeFrames` lays a whole append out in one buffer (one allocation, one
  * write); `parseFrame` reads one frame back and says what it found.
+ *
+ * A length word with its top bit set (META_FLAG) marks a meta frame: not an
+ * event but the buffer's own record (input checkpoints, input-checkpoints.ts),
+ * framed and checksummed like an event. Its length is the low 31 bits.
  */
 import { BadRequestError } from '../../../errors.ts';
 import { crc32c } from './crc32c.ts';
@@ -9,6 +13,17 @@ import { crc32c } from './crc32c.ts';
 export const FRAME_HEADER_BYTES = 8;
 /** A larger length in a header can only be garbage; appends refuse larger records. */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
+/** The top bit of a length word: a meta frame. Event lengths never reach it (MAX_RECORD_BYTES). */
+export const META_FLAG = 0x8000_0000;
+
+/** One meta frame holding `payload`. */
+export function encodeMetaFrame(payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  out.writeUInt32LE((META_FLAG | payload.length) >>> 0, 0);
+  out.writeUInt32LE(crc32c(payload), 4);
+  payload.copy(out, FRAME_HEADER_BYTES);
+  return out;
+}
 
 export function frameBytes(records: readonly Buffer[]): number {
   let total = 0;
@@ -90,6 +105,8 @@ export interface ParsedFrame {
   /** Payload length as written in the header (valid for record/corrupt/incomplete). */
   length: number;
   next: number;
+  /** A meta frame (META_FLAG), not an event. */
+  isMeta?: boolean;
 }
 
 /**
@@ -106,11 +123,14 @@ export function parseFrame(
 ): ParsedFrame {
   if (end - at < FRAME_HEADER_BYTES) {
     out.kind = 'incomplete';
+    out.isMeta = false;
     out.length = 0;
     out.next = at;
     return out;
   }
-  const length = bytes.readUInt32LE(at);
+  const word = bytes.readUInt32LE(at);
+  out.isMeta = word >= META_FLAG;
+  const length = out.isMeta ? word - META_FLAG : word;
   out.length = length;
   if (length === 0 || length > maxRecordBytes) {
     out.kind = 'impossible';

@@ -14,9 +14,12 @@
  * - An entry named like a segment that is not a readable file (a directory,
  *   no permission) is renamed aside to NAME.damaged, reported once, and left
  *   for the operator.
+ * - The input checkpoints are those of the newest segment's last complete
+ *   commit (every segment starts with the whole map: input-checkpoints.ts).
  */
 import { readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import type { InputCheckpoints } from './input-checkpoints.ts';
 import { type Cursor, syncDirectory } from './ledger.ts';
 import { type DamagedRegion, removeCorrupt, scanSegment } from './segment-scan.ts';
 
@@ -35,6 +38,8 @@ export interface RecoveredState {
   readonly pendingBytes: number;
   /** Every damaged region found, once each. */
   readonly damage: readonly DamagedRegion[];
+  /** The input checkpoints the buffer holds (empty when no append carried any). */
+  readonly inputs: InputCheckpoints;
 }
 
 const SEGMENT_PATTERN = /^(\d{20})\.seg$/;
@@ -61,6 +66,7 @@ export function recover(
   const segments: SegmentState[] = [];
   let pendingEvents = 0;
   let pendingBytes = 0;
+  let inputs: InputCheckpoints = {};
   for (const id of ids) {
     const path = segmentPath(dir, id);
     if (id < cursor.segment) {
@@ -75,6 +81,7 @@ export function recover(
       continue;
     }
     damage.push(...scan.damage);
+    if (scan.inputs) inputs = scan.inputs;
     try {
       scan.size = removeCorrupt(path, scan);
     } catch {
@@ -95,7 +102,7 @@ export function recover(
     cursor = { segment: segments[0]?.id ?? cursor.segment, offset: 0 };
   }
   if (damage.length > 0) syncDirectoryQuietly(dir);
-  return { segments, cursor, pendingEvents, pendingBytes, damage };
+  return { segments, cursor, pendingEvents, pendingBytes, damage, inputs };
 }
 
 /** Renames an unusable segment entry to NAME.damaged; its size is counted as lost bytes. */

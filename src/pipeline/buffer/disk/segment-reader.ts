@@ -12,7 +12,8 @@
  * `remember`, and a read at a remembered position takes a view of those
  * bytes instead of reading the file, so a sink that keeps up never reads
  * back what was just written (no read, no copy). The file stays the truth:
- * what is not (or no longer) remembered is read from it.
+ * what is not (or no longer) remembered is read from it. Meta frames (input
+ * checkpoints, input-checkpoints.ts) are passed over: they are not events.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Cursor } from './ledger.ts';
@@ -91,7 +92,9 @@ export class SegmentReader {
           this.#frame,
           isVerified,
         );
-        if (frame.kind === 'record') {
+        if (frame.isMeta && (frame.kind === 'record' || frame.kind === 'corrupt')) {
+          // The buffer's own record (input checkpoints), not an event: passed over.
+        } else if (frame.kind === 'record') {
           if (records.length > 0 && bytes + frame.length > limits.maxBytes) {
             isBatchDone = true;
             break;
@@ -127,7 +130,9 @@ export class SegmentReader {
               this.#frame,
               isVerified,
             );
-            if (
+            if (parsed.isMeta && (parsed.kind === 'record' || parsed.kind === 'corrupt')) {
+              at = parsed.next;
+            } else if (
               parsed.kind === 'record' &&
               (records.length === 0 || bytes + parsed.length <= limits.maxBytes)
             ) {

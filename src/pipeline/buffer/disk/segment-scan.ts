@@ -18,6 +18,11 @@
  * - A frame that runs past the end of the file is torn (a write cut by a
  *   crash): truncated at its start; one event lost when its header is whole,
  *   else its bytes.
+ * - Meta frames are not events. Commit frames (input-checkpoints.ts) give
+ *   the segment's input checkpoints; an append whose commit covers more
+ *   bytes than the file holds was cut by a crash before it was acknowledged:
+ *   it is cut off whole, from its commit frame, and not counted as lost (its
+ *   producer reads it again from the checkpoint before).
  */
 import {
   closeSync,
@@ -30,6 +35,7 @@ import {
   renameSync,
   writeSync,
 } from 'node:fs';
+import { CommitTracker, type InputCheckpoints } from './input-checkpoints.ts';
 import { FRAME_HEADER_BYTES, type ParsedFrame, parseFrame } from './record-frame.ts';
 
 export type DamageKind = 'corrupt' | 'garbage' | 'torn' | 'unreadable';
@@ -51,7 +57,9 @@ export interface SegmentScan {
   /** Whole, valid records from `from` on. */
   events: number;
   bytes: number;
-  readonly damage: DamagedRegion[];
+  damage: DamagedRegion[];
+  /** The input checkpoints of the segment's last complete commit, if it has one. */
+  inputs?: InputCheckpoints;
 }
 
 const CHUNK_BYTES = 1 << 20;
@@ -65,6 +73,7 @@ export function scanSegment(
   const fd = openSync(path, 'r+');
   const result: SegmentScan = { size: 0, events: 0, bytes: 0, damage: [] };
   const frame: ParsedFrame = { kind: 'incomplete', length: 0, next: 0 };
+  const commits = new CommitTracker();
   try {
     const fileSize = fstatSync(fd).size;
     let position = 0;
@@ -80,9 +89,16 @@ export function scanSegment(
           if (offset < from) break; // acknowledged: go on from the cursor
           const detail = `frame length ${frame.length} is impossible`;
           addDamage(result, id, offset, 'garbage', undefined, fileSize - offset, detail);
+          commits.finish(offset); // damage, not a crash: its open commit is not taken
+          result.inputs = commits.inputs;
           return truncate(fd, offset, result);
         }
-        if (offset >= from) {
+        if (frame.isMeta) {
+          // A corrupt one only loses a checkpoint: its input is read again from the one before.
+          const payload = chunk.subarray(at + FRAME_HEADER_BYTES, frame.next);
+          if (frame.kind === 'record')
+            commits.meta(payload, offset, position + frame.next, result.events, result.bytes);
+        } else if (offset >= from) {
           if (frame.kind === 'record') {
             result.events += 1;
             result.bytes += frame.length;
@@ -96,13 +112,15 @@ export function scanSegment(
       }
       if (at === read && read < chunk.length) {
         result.size = position + at;
-        return result;
+        return endCommits(fd, commits, from, result);
       }
       if (read < chunk.length) {
         const offset = position + at;
         const isHeaderWhole = read - at >= FRAME_HEADER_BYTES;
-        addDamage(result, id, offset, 'torn', isHeaderWhole ? 1 : undefined, read - at);
-        return truncate(fd, offset, result);
+        // A torn commit frame starts an append never acknowledged: nothing is lost.
+        if (!(isHeaderWhole && frame.isMeta))
+          addDamage(result, id, offset, 'torn', isHeaderWhole ? 1 : undefined, read - at);
+        return endCommits(fd, commits, from, truncate(fd, offset, result));
       }
       // The chunk was full: the frame goes on past it. Read on from its start.
       const needed = frame.length + FRAME_HEADER_BYTES;
@@ -131,6 +149,24 @@ function addDamage(
     return;
   }
   scan.damage.push({ segment, offset, kind, events, bytes, detail });
+}
+
+/** The scan reached the end of the data: an append a crash cut before its commit was whole goes. */
+function endCommits(
+  fd: number,
+  commits: CommitTracker,
+  from: number,
+  result: SegmentScan,
+): SegmentScan {
+  const cut = commits.finish(result.size);
+  if (cut && cut.offset >= from) {
+    result.events = cut.events;
+    result.bytes = cut.bytes;
+    result.damage = result.damage.filter((region) => region.offset < cut.offset);
+    truncate(fd, cut.offset, result);
+  }
+  result.inputs = commits.inputs;
+  return result;
 }
 
 function truncate(fd: number, at: number, result: SegmentScan): SegmentScan {

@@ -29,6 +29,8 @@ export interface SegmentWriterOptions {
   /** Shared with the buffer: the writer appends new segments and grows the last one. */
   readonly segments: SegmentState[];
   readonly onSyncError: (error: Error) => void;
+  /** Bytes every segment starts with, written before its first frames (input-checkpoints.ts). */
+  readonly prelude?: () => Buffer | undefined;
 }
 
 export class SegmentWriter {
@@ -53,13 +55,17 @@ export class SegmentWriter {
 
   /**
    * Writes `frames` after the newest segment's data (rolling to segment
-   * `nextId()` first when they would not fit); resolves once they are durable
-   * per the policy, with the segment they went to (its size already grown).
+   * `nextId()` first when they would not fit; a new segment gets the prelude
+   * first, in the same write); resolves once they are durable per the
+   * policy, with the segment they went to (its size already grown: `frames`
+   * end there).
    */
-  async write(frames: Buffer, nextId: () => number): Promise<SegmentState> {
-    await this.#rollIfNeeded(frames.length, nextId);
+  async write(data: Buffer, nextId: () => number): Promise<SegmentState> {
+    await this.#rollIfNeeded(data.length, nextId);
     const segment = this.#segments.at(-1)!;
     const handle = this.#handle!;
+    const prelude = segment.size === 0 ? this.#options.prelude?.() : undefined;
+    const frames = prelude ? Buffer.concat([prelude, data]) : data;
     try {
       let done = 0;
       while (done < frames.length) {
