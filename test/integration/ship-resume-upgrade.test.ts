@@ -47,7 +47,7 @@ function toOlderForm(dir: string): void {
 }
 
 test('ship: a data directory from an older Keepwire resumes from its durable checkpoints', {
-  timeout: 180_000,
+  timeout: 300_000,
 }, async (t) => {
   const collector = await startCountingServer();
   try {
@@ -83,7 +83,7 @@ test('ship: a data directory from an older Keepwire resumes from its durable che
     writeFileSync(join(dataDir, 'ship-inputs.latest.json'), '{}');
 
     const resumed = await runCli(['ship', '--config', config, '--data-dir', dataDir, '--json'], {
-      timeoutMs: 120_000,
+      timeoutMs: 240_000,
     });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, /was written by an older Keepwire.*may be sent twice/);

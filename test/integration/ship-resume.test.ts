@@ -90,7 +90,7 @@ function assertEveryEventAtLeastOnce(t: TestContext, collector: CountingServer):
 }
 
 test('ship: kill -9 mid-run, then --data-dir alone: every event, duplicates only in flight', {
-  timeout: 120_000,
+  timeout: 300_000,
 }, async (t) => {
   const collector = await startCountingServer();
   try {
@@ -100,7 +100,7 @@ test('ship: kill -9 mid-run, then --data-dir alone: every event, duplicates only
     assert.ok(collector.seen.size < TOTAL * 0.8, 'killed with most of the file still unread');
     const resumed = await runCli(
       ['ship', '--config', run.config, '--data-dir', run.dataDir, '--json'],
-      { timeoutMs: 90_000 },
+      { timeoutMs: 240_000 },
     );
     assert.equal(resumed.code, 0, resumed.stderr);
     assertEveryEventAtLeastOnce(t, collector);
@@ -117,7 +117,7 @@ test('ship: kill -9 mid-run, then --data-dir alone: every event, duplicates only
 });
 
 test('ship: SIGTERM mid-run names the unread file; --data-dir alone finishes it', {
-  timeout: 120_000,
+  timeout: 300_000,
 }, async (t) => {
   const collector = await startCountingServer();
   try {
@@ -125,7 +125,7 @@ test('ship: SIGTERM mid-run names the unread file; --data-dir alone finishes it'
     const stopped = await interrupt(run, collector, 'SIGTERM', killPoint());
     assert.equal(stopped.code, 1, stopped.stderr);
     const resumed = await runCli(['ship', '--config', run.config, '--data-dir', run.dataDir], {
-      timeoutMs: 90_000,
+      timeoutMs: 240_000,
     });
     assert.equal(resumed.code, 0, resumed.stderr);
     assertEveryEventAtLeastOnce(t, collector);
@@ -137,14 +137,14 @@ test('ship: SIGTERM mid-run names the unread file; --data-dir alone finishes it'
 });
 
 test('ship: kill -9, then the same file again: no duplicates beyond in flight; a changed file is read from 0', {
-  timeout: 120_000,
+  timeout: 300_000,
 }, async (t) => {
   const collector = await startCountingServer();
   try {
     const run = prepare(collector, 'kw-ship-same-');
     await interrupt(run, collector, 'SIGKILL', killPoint());
     const again = ['ship', run.input, '--config', run.config, '--data-dir', run.dataDir, '--json'];
-    const resumed = await runCli(again, { timeoutMs: 90_000 });
+    const resumed = await runCli(again, { timeoutMs: 240_000 });
     assert.equal(resumed.code, 0, resumed.stderr);
     assertEveryEventAtLeastOnce(t, collector);
     assert.equal(JSON.parse(resumed.stdout).inputs[0].state, 'resumed');
