@@ -16,12 +16,13 @@
  *
  *   flock /tmp/keepwire-bench.lock node bench/sockets.ts [--levels 1000,10000,50000] [--runs 5]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { summarizeProcesses } from '../src/conntrack/process-summary.ts';
 import { takeSnapshot, takeStateCounts } from '../src/conntrack/snapshot.ts';
 import { median } from './median.ts';
+import { countSockets, growTo, stopFarms } from './socket-farms.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,8 +35,6 @@ const runs = Number(values.runs);
 const root = new URL('..', import.meta.url).pathname;
 const node = process.execPath;
 const devNull = openSync('/dev/null', 'w');
-const CONNECTIONS_PER_FARM = 4000; // 8,000 fds per child
-const farms: ChildProcess[] = [];
 
 function timeOnce(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -74,41 +73,6 @@ async function timeInProcess(fn: () => Promise<unknown>): Promise<number> {
     samples.push(performance.now() - started);
   }
   return median(samples);
-}
-
-async function startFarm(host: string, connections: number): Promise<void> {
-  // Each farm raises its own fd limit (soft to hard, at most 20,000) before Node starts.
-  const script = `ulimit -n $(( $(ulimit -Hn) < 20000 ? $(ulimit -Hn) : 20000 )); exec "$0" "$@"`;
-  const child = spawn(
-    'sh',
-    ['-c', script, node, 'bench/socket-farm.ts', host, String(connections), '50'],
-    {
-      cwd: root,
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  farms.push(child);
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (chunk) => {
-      output += chunk;
-      if (output.includes('ready')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`socket farm on ${host} exited ${code}`)));
-  });
-}
-
-async function countSockets(): Promise<number> {
-  return (await takeSnapshot({ backend: 'proc' })).sockets.length;
-}
-
-async function growTo(level: number): Promise<void> {
-  let missing = Math.floor((level - (await countSockets())) / 2);
-  while (missing > 0) {
-    const connections = Math.min(missing, CONNECTIONS_PER_FARM);
-    await startFarm(`127.0.0.${(farms.length % 8) + 1}`, connections);
-    missing -= connections;
-  }
 }
 
 const kw = (args: string[]): Cmd => [node, ['src/cli/main.ts', 'sockets', ...args]];
@@ -257,7 +221,7 @@ try {
     }
   }
 } finally {
-  for (const farm of farms) farm.stdin!.end();
+  stopFarms();
 }
 
 function printTable(header: string[], body: string[][]): void {
