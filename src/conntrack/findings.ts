@@ -82,16 +82,18 @@ export function analyzeSamples(
 
 /**
  * The analyses of one sample, with its CLOSE_WAIT leaks found already (by
- * findCloseWaitLeaks over a series, or by `keepwire serve`'s running tracker).
+ * findCloseWaitLeaks over a series, or by `keepwire serve`'s running tracker),
+ * and its TIME_WAIT pressure when found already (serve's light samples).
  */
 export function analyzeLatest(
   last: SocketSnapshot,
   context: AnalysisContext,
   closeWaitLeaks: CloseWaitLeak[],
+  timeWait: TimeWaitPressure[] = findTimeWaitPressure(last, context),
 ): Finding[] {
   const findings: Finding[] = [
     ...closeWaitLeaks,
-    ...findTimeWaitPressure(last, context),
+    ...timeWait,
     ...findSynBacklogPressure(last, context),
     ...findFinWait2Orphans(last, context),
   ];

@@ -280,3 +280,27 @@ test('parseReusing hands back an earlier object only while its kernel record is 
     parse(Buffer.concat([LISTEN, grown, DONE, MAPPED_CLOSE_WAIT, V6_TIME_WAIT, DONE])).out,
   );
 });
+
+test('parseReusing with a state filter counts every socket and makes objects of the wanted states only', () => {
+  const parser = new NetlinkDumpParser({ littleEndian: LE });
+  const bytes = Buffer.concat([
+    LISTEN,
+    ESTABLISHED,
+    ESTABLISHED,
+    DONE,
+    MAPPED_CLOSE_WAIT,
+    V6_TIME_WAIT,
+    DONE,
+  ]);
+  const wanted = new Uint8Array(12).fill(1);
+  wanted[1] = 0; // ESTABLISHED
+  wanted[6] = 0; // TIME_WAIT
+  const only = { wanted, counts: new Float64Array(12) };
+  const out: TcpSocket[] = [];
+  assert.equal(parser.parseReusing(bytes, new Map(), out, emptySkipCounts(), only), 2);
+  assert.deepEqual([...only.counts], [0, 2, 0, 0, 0, 0, 1, 0, 1, 0, 1, 0]);
+  assert.deepEqual(
+    out,
+    parse(bytes).out.filter((s) => s.state !== 'ESTABLISHED' && s.state !== 'TIME_WAIT'),
+  );
+});

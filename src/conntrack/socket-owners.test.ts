@@ -111,7 +111,7 @@ function holdsInode(pid: number, inode: number): boolean {
   });
 }
 
-const sampler = () => new WatchSampler({ attribute: true, rescanSlices: 60 });
+const sampler = () => new WatchSampler({ attribute: true, rescanSlices: 60, fullSampleMs: 0 });
 
 test('a process that opens sockets after the first sample, or starts after it, is attributed', async (t) => {
   const server = await startServer(false);
@@ -231,4 +231,59 @@ test('a growing CLOSE-WAIT leak is attributed at the next sample and reported', 
   await watcher.sample();
   assert.equal(leakOf()?.count, 6, 'and in the leak from its second sample on');
   assert.ok(leakOf()!.oldestHeldMs! >= 0);
+});
+
+test('a light sample counts ESTABLISHED, carries the full sample’s, and reads and attributes a new CLOSE_WAIT', async (t) => {
+  const quiet = await startServer(false);
+  const closer = await startServer(true);
+  const holder = startHolder();
+  const watch = new WatchSampler({ attribute: true, rescanSlices: 60, fullSampleMs: 3_600_000 });
+  t.after(async () => {
+    watch.close();
+    await holder.kill();
+    stopServer(quiet);
+    stopServer(closer);
+  });
+  const early = await holder.connect(quiet, 2);
+  const first = await watch.take();
+  assert.equal(first.fresh, undefined, 'the first sample is full');
+  assert.equal(first.snapshot.carried, undefined);
+  const earlyOnes = clientSockets(first.snapshot.sockets, quiet, early);
+  assert.equal(earlyOnes.length, 2);
+  for (const socket of earlyOnes) assert.equal(socket.pid, holder.pid);
+
+  const later = await holder.connect(quiet, 3);
+  const leaking = await holder.connect(closer, 2);
+  const second = await watch.take();
+  assert.ok(second.fresh, 'the next sample is light');
+  for (const socket of second.fresh)
+    assert.ok(socket.state !== 'ESTABLISHED' && socket.state !== 'TIME_WAIT', socket.state);
+  assert.deepEqual(second.snapshot.carried, {
+    states: ['ESTABLISHED', 'TIME_WAIT'],
+    takenAt: first.snapshot.takenAt,
+  });
+  const carried = clientSockets(second.snapshot.sockets, quiet, early);
+  assert.deepEqual(
+    new Set(carried),
+    new Set(earlyOnes),
+    'the full sample’s objects, attribution and all',
+  );
+  assert.equal(clientSockets(second.snapshot.sockets, quiet, later).length, 0, 'counted, not read');
+  assert.ok(second.snapshot.counts!.ESTABLISHED >= 2 * (early.length + later.length));
+  const closeWait = second.fresh.filter(
+    (s) => s.remotePort === closer.port && leaking.includes(s.localPort),
+  );
+  assert.equal(closeWait.length, 2);
+  for (const socket of closeWait) {
+    assert.equal(socket.state, 'CLOSE_WAIT');
+    assert.equal(socket.pid, holder.pid, 'attributed on the light sample');
+  }
+  assert.ok(second.snapshot.counts!.CLOSE_WAIT >= 2);
+
+  const every = new WatchSampler({ attribute: true, rescanSlices: 60, fullSampleMs: 1 });
+  t.after(() => every.close());
+  await every.take();
+  const full = await every.take();
+  assert.equal(full.fresh, undefined, 'fullSampleMs elapsed: a full sample');
+  assert.equal(clientSockets(full.snapshot.sockets, quiet, later).length, 3);
 });

@@ -22,14 +22,18 @@
  *   every process's fds not known to hold a live socket are read again, once
  *   per such inode; one still not found (another user's process, without
  *   root) is not searched for again.
- * - `rescan`: the safety net. Each sample re-reads one slice of every
+ * - `rescan`: the safety net. Each full sample re-reads one slice of every
  *   process's known fds (fd number modulo `rescanSlices`), so a change no rule
  *   above sees (an fd replaced by dup2 with a socket still alive elsewhere)
- *   is corrected within `rescanSlices` samples; a slice that changed
+ *   is corrected within `rescanSlices` full samples; a slice that changed
  *   re-reads the whole process.
  * Names (/proc/PID/comm: exec and prctl change them) are read once per sample
  * for each process that holds a TCP socket.
  * A process that exited takes its fds with it.
+ *
+ * A light sample (watch-sampler.ts) passes only the sockets it read, none in
+ * CARRIED_STATES: it skips the rescan, and a socket last seen in those
+ * states is not taken for closed because the light sample did not list it.
  *
  * Sockets without an inode (TIME_WAIT, SYN_RECV mini-sockets, orphans) are
  * never looked up. The first sample reads every fd, on worker threads on big
@@ -40,9 +44,11 @@
  * never changed in place, so the history keeps what it saw.
  */
 import { lstatSync, readdirSync } from 'node:fs';
+import type { SocketLookup } from './netlink-parser.ts';
 import { listPids, readComm, readSocketLink, statFds } from './proc-fds.ts';
 import { startFdScan } from './process-attribution.ts';
 import type { SkipCounts, TcpSocket } from './socket.ts';
+import { CARRIED_STATES } from './tcp-state.ts';
 
 export type ReadReason = 'new' | 'changed' | 'closed' | 'search' | 'rescan';
 
@@ -63,6 +69,8 @@ interface Owner {
    * table; 0 for a socket never seen there (UNIX, UDP, or TCP not yet bound).
    */
   seen: number;
+  /** Last seen in a state light samples only count (CARRIED_STATES): they do not look for it. */
+  carried?: boolean;
   heldSince?: number;
 }
 
@@ -87,6 +95,8 @@ export class SocketOwners {
   readonly #owners = new Map<number, Owner>();
   readonly #searched = new Set<number>();
   #generation = 0;
+  /** Full samples so far: the rescan's turn. */
+  #rescans = 0;
   #seeded = false;
   #reads = emptyReads();
   #links = 0;
@@ -107,12 +117,14 @@ export class SocketOwners {
    */
   async attribute(
     sockets: TcpSocket[],
-    maps: { current: Map<number, TcpSocket>; earlier: ReadonlyMap<number, TcpSocket> },
+    maps: { current: Map<number, TcpSocket>; earlier: SocketLookup },
     skipped: SkipCounts,
+    light = false,
   ): Promise<AttributionResult> {
     this.#reads = emptyReads();
     this.#links = 0;
     this.#skipped = skipped;
+    const previous = this.#current;
     this.#current = maps.current;
     const generation = ++this.#generation;
     if (!this.#seeded) {
@@ -122,19 +134,24 @@ export class SocketOwners {
     for (const socket of sockets) {
       if (socket.inode === 0) continue;
       const owner = this.#owners.get(socket.inode);
-      if (owner !== undefined) owner.seen = generation;
+      if (owner === undefined) continue;
+      owner.seen = generation;
+      owner.carried = CARRIED_STATES.includes(socket.state);
     }
     const read = new Set<number>();
     const dirty = new Map<number, ReadReason>();
-    for (const [inode, owner] of this.#owners) {
-      if (owner.seen === generation || owner.seen === 0) continue;
+    // A full sample looks at every owner; a light one at the sockets the sample before listed.
+    for (const inode of light ? previous.keys() : this.#owners.keys()) {
+      const owner = this.#owners.get(inode);
+      if (owner === undefined || owner.seen === generation || owner.seen === 0) continue;
+      if (light && owner.carried) continue; // a light sample did not look for it
       this.#owners.delete(inode);
       this.#processes.get(owner.pid)?.fds.delete(owner.fd); // closed, or another fd now: read it
       if (this.#processes.has(owner.pid)) dirty.set(owner.pid, 'closed');
     }
     this.#findChanged(generation, dirty);
     for (const [pid, reason] of dirty) this.#read(pid, reason, read);
-    this.#rescanSlice(generation, read);
+    if (!light) this.#rescanSlice(read);
     this.#search(sockets, read);
     const unowned = this.#apply(sockets, maps.earlier);
     return { reads: this.#reads, links: this.#links, unowned };
@@ -258,9 +275,9 @@ export class SocketOwners {
   }
 
   /** Re-reads one slice of every process's known fds; a process whose slice changed is read again. */
-  #rescanSlice(generation: number, read: Set<number>): void {
+  #rescanSlice(read: Set<number>): void {
     const slices = this.#rescanSlices;
-    const turn = generation % slices;
+    const turn = ++this.#rescans % slices;
     for (const [pid, known] of this.#processes) {
       if (read.has(pid)) continue;
       let changed = false;
@@ -303,7 +320,7 @@ export class SocketOwners {
   }
 
   /** Sets each socket's holder (on a copy if `earlier` has it); returns how many have none. */
-  #apply(sockets: TcpSocket[], earlier: ReadonlyMap<number, TcpSocket>): number {
+  #apply(sockets: TcpSocket[], earlier: SocketLookup): number {
     let unowned = 0;
     for (let i = 0; i < sockets.length; i++) {
       const socket = sockets[i]!;

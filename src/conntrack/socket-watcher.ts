@@ -15,7 +15,15 @@
 import type { WatchConfig } from '../config/watch.ts';
 import { readAnalysisContext } from './diagnose.ts';
 import { WatchNoSamplesError, WatchSamplingError } from './errors.ts';
-import { analyzeLatest, closeWaitIdentity, type Finding, groupCloseWaitLeaks } from './findings.ts';
+import {
+  type AnalysisContext,
+  analyzeLatest,
+  closeWaitIdentity,
+  type Finding,
+  findTimeWaitPressure,
+  groupCloseWaitLeaks,
+  type TimeWaitPressure,
+} from './findings.ts';
 import type { SocketSnapshot } from './socket.ts';
 import { type SocketSummary, type SummaryOptions, summarizeSnapshot } from './summary.ts';
 import { emptyStateCounts, type TcpState } from './tcp-state.ts';
@@ -55,6 +63,9 @@ export class SocketWatcher {
   #latestSample: WatchSample | undefined;
   #latestDurationMs = 0;
   #findings: WatchFindings | undefined;
+  /** Refreshed by full samples: the kernel settings the analyses read, and TIME_WAIT pressure. */
+  #context: AnalysisContext | undefined;
+  #timeWait: TimeWaitPressure[] = [];
   readonly #summaries = new Map<string, SocketSummary>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -68,9 +79,11 @@ export class SocketWatcher {
     this.#config = config;
     this.#hooks = hooks;
     this.#procRoot = options.procRoot;
+    const fullEveryMs = Math.max(config.intervalMs, config.fullSampleMs);
     this.#sampler = new WatchSampler({
       attribute: config.attribute,
-      rescanSlices: Math.ceil(config.fullRescanMs / config.intervalMs),
+      rescanSlices: Math.ceil(config.fullRescanMs / fullEveryMs),
+      fullSampleMs: config.fullSampleMs,
       procRoot: options.procRoot,
       ssPath: options.ssPath,
     });
@@ -95,11 +108,12 @@ export class SocketWatcher {
     this.#tick();
   }
 
-  /** Stops the timer and waits for a sample in flight. */
+  /** Stops the timer, waits for a sample in flight, and ends the sampler's ss shell. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#running;
+    this.#sampler.close();
   }
 
   /** One sample; errors are reported through the hooks, never thrown. */
@@ -107,11 +121,17 @@ export class SocketWatcher {
     const started = performance.now();
     try {
       const sample = await this.#sampler.take();
-      this.#record(sample.snapshot);
-      const context = await readAnalysisContext(this.#procRoot);
       const latest = sample.snapshot;
+      // A light sample's findings read only what it read; TIME_WAIT pressure is the last full sample's.
+      const read = sample.fresh === undefined ? latest : { ...latest, sockets: sample.fresh };
+      this.#record(latest, read.sockets);
+      if (sample.fresh === undefined || this.#context === undefined) {
+        this.#context = await readAnalysisContext(this.#procRoot);
+        this.#timeWait = findTimeWaitPressure(latest, this.#context);
+      }
+      const leaks = groupCloseWaitLeaks(read, this.#firstSeen);
       this.#findings = {
-        findings: analyzeLatest(latest, context, groupCloseWaitLeaks(latest, this.#firstSeen)),
+        findings: analyzeLatest(read, this.#context, leaks, this.#timeWait),
         samples: this.#history.length,
         spanMs: latest.takenAt - this.#history[0]!.takenAt,
       };
@@ -151,19 +171,18 @@ export class SocketWatcher {
     });
   }
 
-  #record(snapshot: SocketSnapshot): void {
-    const states = emptyStateCounts();
+  /** `read`: the sockets the sample read one by one (every state but the carried ones, on a light sample). */
+  #record(snapshot: SocketSnapshot, read: SocketSnapshot['sockets']): void {
+    const counted = emptyStateCounts();
     const closeWait: SocketSnapshot['sockets'] = [];
-    for (const socket of snapshot.sockets) {
-      states[socket.state] += 1;
+    for (const socket of read) {
+      counted[socket.state] += 1;
       if (socket.state === 'CLOSE_WAIT') closeWait.push(socket);
     }
-    this.#history.push({
-      takenAt: snapshot.takenAt,
-      total: snapshot.sockets.length,
-      states,
-      closeWait,
-    });
+    const states = snapshot.counts === undefined ? counted : { ...snapshot.counts };
+    let total = 0;
+    for (const state in states) total += states[state as TcpState];
+    this.#history.push({ takenAt: snapshot.takenAt, total, states, closeWait });
     if (this.#history.length > this.#config.historySamples) this.#history.shift();
     // A run in CLOSE_WAIT goes back at most to the oldest sample kept, as findCloseWaitLeaks sees it.
     const oldest = this.#history[0]!.takenAt;

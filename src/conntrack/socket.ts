@@ -66,6 +66,14 @@ export interface SocketSnapshot {
   states?: TcpState[];
   sockets: TcpSocket[];
   skipped: SkipCounts;
+  /** Every socket the kernel had, by state, where `sockets` holds some states as read earlier (`carried`). */
+  counts?: Record<TcpState, number>;
+  /**
+   * `keepwire serve`'s light samples: the sockets of these states in
+   * `sockets` are as the full sample at `takenAt` read them (their counts
+   * are this sample's).
+   */
+  carried?: { states: TcpState[]; takenAt: number };
 }
 
 export function emptySkipCounts(): SkipCounts {

@@ -44,6 +44,8 @@ export interface SocketSummary {
   groupCount?: number;
   /** With --by process: sockets no visible process holds (TIME_WAIT, other users' without root). */
   unattributed?: number;
+  /** `keepwire serve`'s light samples: groups and port filters see these states' sockets as read at `takenAt`. */
+  carried?: { states: TcpState[]; takenAt: string };
 }
 
 export function summarizeSnapshot(
@@ -60,7 +62,17 @@ export function summarizeSnapshot(
     kept.push(socket);
   }
   const grouped = options.by === undefined ? undefined : group(kept, options.by);
-  return assembleSummary(snapshot, states, options, grouped);
+  const { counts, carried } = snapshot;
+  // serve's light samples: this sample's counts; the carried states' sockets as the last full sample read them.
+  if (counts !== undefined && port === undefined)
+    for (const name in states) {
+      const s = name as TcpState;
+      states[s] = state === undefined || state === s ? counts[s] : 0;
+    }
+  const summary = assembleSummary(snapshot, states, options, grouped);
+  if (carried !== undefined)
+    summary.carried = { states: carried.states, takenAt: new Date(carried.takenAt).toISOString() };
+  return summary;
 }
 
 /**

@@ -21,6 +21,13 @@ export const TCP_STATES = [
 
 export type TcpState = (typeof TCP_STATES)[number];
 
+/**
+ * The states `keepwire serve`'s light samples count without reading their
+ * sockets one by one (watch-sampler.ts): the many, on a busy host, that no
+ * finding reads socket by socket except TIME_WAIT pressure, which full samples compute.
+ */
+export const CARRIED_STATES: readonly TcpState[] = ['ESTABLISHED', 'TIME_WAIT'];
+
 /** Index = kernel state number (1..11); 0 and 12+ are not TCP states. */
 export const STATE_BY_NUMBER: readonly (TcpState | undefined)[] = [undefined, ...TCP_STATES];
 

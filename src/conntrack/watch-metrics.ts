@@ -14,7 +14,7 @@ export class WatchMetrics {
   readonly #samples: Counter;
   readonly #errors: Counter;
   readonly #skipped: Counter<'reason'>;
-  readonly #seconds: Histogram<'backend'>;
+  readonly #seconds: Histogram<'backend' | 'kind'>;
   readonly #fallbacks: Counter<'backend' | 'code'>;
   readonly #reads: Counter<'reason'>;
   readonly #links: Counter;
@@ -54,8 +54,8 @@ export class WatchMetrics {
     });
     this.#seconds = new Histogram({
       name: 'keepwire_watch_sample_seconds',
-      help: 'Time to take one socket sample (read, attribute, analyse), by the backend that answered',
-      labelNames: ['backend'],
+      help: 'Time to take one socket sample (read, attribute, analyse), by the backend that answered and the kind of sample (full, light)',
+      labelNames: ['backend', 'kind'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
@@ -85,23 +85,25 @@ export class WatchMetrics {
 
   recordSample(sample: WatchSample, durationMs: number): void {
     const { snapshot } = sample;
-    const counts = emptyStateCounts();
+    const counted = emptyStateCounts();
     const holders = new Map<number, { process: string; count: number }>();
-    for (const socket of snapshot.sockets) {
-      counts[socket.state] += 1;
+    for (const socket of sample.fresh ?? snapshot.sockets) {
+      counted[socket.state] += 1;
       if (socket.state === 'CLOSE_WAIT' && socket.pid !== undefined) {
         const holder = holders.get(socket.pid) ?? { process: socket.process ?? '?', count: 0 };
         holder.count += 1;
         holders.set(socket.pid, holder);
       }
     }
+    const counts = snapshot.counts ?? counted;
     for (const state of TCP_STATES) this.#sockets.set({ state }, counts[state]);
     this.#closeWait.reset();
     const top = [...holders].sort((a, b) => b[1].count - a[1].count).slice(0, this.#topProcesses);
     for (const [pid, { process, count }] of top)
       this.#closeWait.set({ pid: String(pid), process }, count);
     this.#samples.inc();
-    this.#seconds.observe({ backend: snapshot.source }, durationMs / 1000);
+    const kind = sample.fresh === undefined ? 'full' : 'light';
+    this.#seconds.observe({ backend: snapshot.source, kind }, durationMs / 1000);
     for (const failure of sample.failures)
       this.#fallbacks.inc({ backend: failure.backend, code: errorCode(failure.error) });
     for (const reason of Object.keys(snapshot.skipped) as (keyof SkipCounts)[]) {

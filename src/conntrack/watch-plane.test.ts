@@ -137,8 +137,9 @@ test('a fallback from netlink to /proc is counted and logged once, and so is the
       await sleep(50);
     }
   };
-  const fromProc = /^keepwire_watch_sample_seconds_count\{backend="proc"\} (\d+)$/m;
-  const fromNetlink = /^keepwire_watch_sample_seconds_count\{backend="netlink"\} (\d+)$/m;
+  const fromProc = /^keepwire_watch_sample_seconds_count\{backend="proc",kind="full"\} (\d+)$/m;
+  const fromNetlink =
+    /^keepwire_watch_sample_seconds_count\{backend="netlink",kind="full"\} (\d+)$/m;
   const warnings = () => ctx.lines.filter((l) => l.includes('the netlink backend failed'));
   try {
     await waitFor(fromProc, 3);

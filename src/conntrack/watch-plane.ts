@@ -52,6 +52,7 @@ export function createWatchPlane(
           ...summary,
           findings,
           sample: {
+            kind: sample.fresh === undefined ? 'full' : 'light',
             backend: sample.snapshot.source,
             durationMs: Math.round(durationMs * 10) / 10,
             failures: sample.failures.map(({ backend, error }) => ({
