@@ -4,8 +4,8 @@
  * (5 s) with attribution on:
  *
  * - CPU of the serve process over `--seconds` (60), from /proc/PID/stat:
- *   its own (utime + stime) and with its reaped children (+ cutime + cstime:
- *   the `ss` that dumps the sockets each sample). Measured after serve's
+ *   its own (utime + stime) and with its children (the `ss` that dumps the
+ *   sockets each sample, and the shell that runs it). Measured after serve's
  *   third sample, so the first sample's full fd scan is not in it.
  * - Meanwhile a CLOSE-WAIT leak grows: a child process adds 20 CLOSE_WAIT
  *   sockets every interval; for each step, the time from the step to the
@@ -23,7 +23,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,13 +56,37 @@ function commandFor(dir: string): string {
 const variants: [string, string | undefined][] = [['this tree', undefined]];
 if (values.compare) variants.push([`compare: ${values.compare}`, commandFor(values.compare)]);
 
-/** [own, with children] CPU seconds of a process so far. */
+/** ppid and [utime, stime, cutime, cstime] in ticks, of a process still running. */
+function statOf(pid: number | string): { ppid: number; ticks: number[] } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].map((i) => Number(fields[i])) };
+  } catch {
+    return undefined; // exited meanwhile
+  }
+}
+
+/**
+ * [own, with children] CPU seconds of a process so far. With children: the
+ * children it reaped (cutime + cstime: the `ss` a spawn per sample runs) and
+ * those still running with what they reaped (the long-lived shell that runs
+ * ss for serve's watcher), found by their parent pid.
+ */
 function cpuSeconds(pid: number): [number, number] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-  const own = (utime! + stime!) / TICKS_PER_SECOND;
-  return [own, own + (cutime! + cstime!) / TICKS_PER_SECOND];
+  const [utime, stime, cutime, cstime] = statOf(pid)!.ticks as [number, number, number, number];
+  let children = cutime + cstime;
+  const parents = [pid];
+  const all = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  for (let i = 0; i < parents.length; i++)
+    for (const name of all) {
+      const child = statOf(name);
+      if (child === undefined || child.ppid !== parents[i]) continue;
+      parents.push(Number(name));
+      children += child.ticks.reduce((sum, n) => sum + n, 0);
+    }
+  const own = (utime + stime) / TICKS_PER_SECOND;
+  return [own, own + children / TICKS_PER_SECOND];
 }
 
 async function get(serve: ServeProcess, path: string): Promise<Record<string, unknown>> {

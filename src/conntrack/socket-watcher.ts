@@ -163,11 +163,15 @@ export class SocketWatcher {
     return summary;
   }
 
+  /** One sample every intervalMs from the start of the one before (right away after one that overran). */
   #tick(): void {
     if (this.#stopped) return;
+    const startedAt = performance.now();
     this.#running = this.sample().finally(() => {
       this.#running = undefined;
-      if (!this.#stopped) this.#timer = setTimeout(() => this.#tick(), this.#config.intervalMs);
+      if (this.#stopped) return;
+      const wait = Math.max(0, this.#config.intervalMs - (performance.now() - startedAt));
+      this.#timer = setTimeout(() => this.#tick(), wait);
     });
   }
 
