@@ -98,6 +98,11 @@ export class SocketWatcher {
     return this.#latestSample && { sample: this.#latestSample, durationMs: this.#latestDurationMs };
   }
 
+  /** The pid of the shell that runs ss for the sampler, while one runs. */
+  get shellPid(): number | undefined {
+    return this.#sampler.shellPid;
+  }
+
   get history(): readonly HistoryEntry[] {
     return this.#history;
   }

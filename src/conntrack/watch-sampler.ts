@@ -7,14 +7,16 @@
  * Three things differ from takeSnapshot, which answers one-shot questions:
  * - Full and light samples. A full sample makes an object of every socket
  *   and attributes each; it runs first, then at most every `fullSampleMs`
- *   (and whenever netlink did not answer). Between, a light sample reads the
- *   same whole dump but counts ESTABLISHED and TIME_WAIT sockets by their
- *   state byte alone, and makes objects of, and attributes, only the other
- *   states: the ones the findings read socket by socket (CLOSE_WAIT leaks,
- *   SYN backlogs, FIN_WAIT2 orphans) and that are few on a healthy host. The
- *   light sample's snapshot carries the full sample's ESTABLISHED and
- *   TIME_WAIT sockets (`carried`) with exact counts of its own (`counts`).
- *   At 50,000 mostly established sockets that is most of the cost gone.
+ *   (and whenever netlink did not answer). Between, a light sample asks the
+ *   kernel for every state but ESTABLISHED and TIME_WAIT: the ones the
+ *   findings read socket by socket (CLOSE_WAIT leaks, SYN backlogs,
+ *   FIN_WAIT2 orphans), few on a healthy host; it attributes only those, and
+ *   counts ESTABLISHED and TIME_WAIT from the kernel's own counters
+ *   (tcp-counters.ts; where they cannot be read, from the whole dump by
+ *   state byte). The light sample's snapshot carries the full sample's
+ *   ESTABLISHED and TIME_WAIT sockets (`carried`) with counts of its own
+ *   (`counts`). At 50,000 mostly established sockets that is most of the
+ *   cost gone, ss's included.
  * - The dump comes from a long-lived shell (ss-coprocess.ts), into a buffer
  *   reused from sample to sample, and is parsed against the previous sample
  *   (parseReusing): a socket whose kernel record did not change is the same
@@ -39,13 +41,27 @@ import {
 import { type AttributionResult, SocketOwners } from './socket-owners.ts';
 import { SsCoprocess } from './ss-coprocess.ts';
 import { readSsSockets } from './ss-reader.ts';
-import { CARRIED_STATES, STATE_BY_NUMBER, type TcpState } from './tcp-state.ts';
+import { readTcpCounters } from './tcp-counters.ts';
+import { CARRIED_STATES, STATE_BY_NUMBER, TCP_STATES, type TcpState } from './tcp-state.ts';
 
 const ORDER: readonly SocketSource[] = ['netlink', 'proc', 'ss'];
 
 const LIGHT_WANTED = Uint8Array.from(STATE_BY_NUMBER, (state) =>
   state === undefined || CARRIED_STATES.includes(state) ? 0 : 1,
 );
+/** What a light sample asks the kernel for, when its counters give the rest. */
+const LIGHT_STATES = TCP_STATES.filter((state) => !CARRIED_STATES.includes(state));
+const ESTABLISHED = STATE_BY_NUMBER.indexOf('ESTABLISHED');
+const TIME_WAIT = STATE_BY_NUMBER.indexOf('TIME_WAIT');
+const CLOSE_WAIT = STATE_BY_NUMBER.indexOf('CLOSE_WAIT');
+const NUMBER_OF = new Map(STATE_BY_NUMBER.map((state, n) => [state, n]));
+
+/** Sockets by kernel state number. */
+function countStates(sockets: readonly TcpSocket[]): Float64Array {
+  const counts = new Float64Array(STATE_BY_NUMBER.length);
+  for (const socket of sockets) counts[NUMBER_OF.get(socket.state)!]! += 1;
+  return counts;
+}
 
 export interface BackendFailure {
   backend: SocketSource;
@@ -96,6 +112,8 @@ export class WatchSampler {
   /** The previous sample's sockets read in full, by inode: what parseReusing may hand out again. */
   #earlier = new Map<number, TcpSocket>();
   #carried: Carried | undefined;
+  /** Whether CurrEstab counts CLOSE_WAIT too: so on the kernels of today, until a full sample says otherwise. */
+  #closeWaitInCurrEstab = true;
 
   constructor(options: WatchSamplerOptions) {
     this.#options = options;
@@ -158,6 +176,11 @@ export class WatchSampler {
     return sample;
   }
 
+  /** The pid of the shell that runs ss, while one runs. */
+  get shellPid(): number | undefined {
+    return this.#ss.pid;
+  }
+
   /** Ends the shell that runs ss. */
   close(): void {
     this.#ss.close();
@@ -174,15 +197,42 @@ export class WatchSampler {
       return { source: backend, sockets: await readProcSockets({ procRoot, skipped }) };
     if (backend === 'ss')
       return { source: backend, sockets: await readSsSockets({ skipped, ssPath }) };
-    const bytes = await this.#ss.dump();
+    const counters = light ? readTcpCounters(procRoot) : undefined;
+    const bytes = await this.#ss.dump(counters === undefined ? undefined : LIGHT_STATES);
     const sockets: TcpSocket[] = [];
     const counted = emptySkipCounts();
-    const only = light ? { wanted: LIGHT_WANTED, counts: new Float64Array(12) } : undefined;
+    // Light without the kernel's counters: the whole dump, counted by state byte.
+    const only =
+      light && counters === undefined
+        ? { wanted: LIGHT_WANTED, counts: new Float64Array(STATE_BY_NUMBER.length) }
+        : undefined;
     checkComplete(this.#parser.parseReusing(bytes, earlier, sockets, counted, only));
     skipped.malformedMessages += counted.malformedMessages;
-    return only === undefined
-      ? { source: backend, sockets }
-      : { source: backend, sockets, counts: only.counts };
+    if (only !== undefined) return { source: backend, sockets, counts: only.counts };
+    const counts = countStates(sockets);
+    if (counters === undefined) {
+      this.#calibrate(counts);
+      return { source: backend, sockets };
+    }
+    const closeWait = this.#closeWaitInCurrEstab ? counts[CLOSE_WAIT]! : 0;
+    counts[ESTABLISHED] = Math.max(0, counters.currEstab - closeWait);
+    counts[TIME_WAIT] = counters.timeWait;
+    return { source: backend, sockets, counts };
+  }
+
+  /**
+   * A full sample's exact counts against CurrEstab, read just after: whether
+   * this kernel counts CLOSE_WAIT there (Linux 6.10 and later do). Decided
+   * only when there are CLOSE_WAIT sockets to tell the two apart.
+   */
+  #calibrate(counts: Float64Array): void {
+    const closeWait = counts[CLOSE_WAIT]!;
+    const counters = closeWait > 0 ? readTcpCounters(this.#options.procRoot) : undefined;
+    if (counters === undefined) return;
+    const established = counts[ESTABLISHED]!;
+    this.#closeWaitInCurrEstab =
+      Math.abs(counters.currEstab - established - closeWait) <=
+      Math.abs(counters.currEstab - established);
   }
 
   /** After a full sample: its ESTABLISHED and TIME_WAIT sockets, for the light samples until the next. */
