@@ -1,58 +1,10 @@
 // The Keepwire dashboard: four views over the admin API, live through /v1/events.
 import { api, streamEvents, token } from './api.js';
 import { drawLines } from './charts.js';
+import { $, age, bytes, fillTable, setStatus } from './dom.js';
 
-const $ = (selector) => document.querySelector(selector);
 const STATES = ['ESTABLISHED', 'TIME_WAIT', 'CLOSE_WAIT', 'FIN_WAIT2', 'SYN_RECV', 'LISTEN'];
 const state = { history: [], view: 'connections', stream: undefined };
-
-function cell(text) {
-  const td = document.createElement('td');
-  td.textContent = text ?? '';
-  return td;
-}
-
-function fillTable(id, rows, empty) {
-  const body = $(`#${id} tbody`);
-  const columns = $(`#${id} thead tr`).children.length;
-  if (rows.length === 0) {
-    const td = cell(empty);
-    td.colSpan = columns;
-    td.className = 'empty';
-    const tr = document.createElement('tr');
-    tr.append(td);
-    body.replaceChildren(tr);
-    return;
-  }
-  body.replaceChildren(
-    ...rows.map((row) => {
-      const tr = document.createElement('tr');
-      for (const value of row.cells) tr.append(cell(value));
-      if (row.className) tr.className = row.className;
-      if (row.data) for (const [k, v] of Object.entries(row.data)) tr.dataset[k] = v;
-      return tr;
-    }),
-  );
-}
-
-const age = (ms) =>
-  ms >= 3_600_000
-    ? `${(ms / 3_600_000).toFixed(1)} h`
-    : ms >= 60_000
-      ? `${Math.round(ms / 60_000)} min`
-      : `${Math.round(ms / 1000)} s`;
-const bytes = (n) =>
-  n >= 1 << 20
-    ? `${(n / (1 << 20)).toFixed(1)} MiB`
-    : n >= 1024
-      ? `${(n / 1024).toFixed(1)} KiB`
-      : `${n} B`;
-
-function setStatus(text, bad = false) {
-  const status = $('#status');
-  status.textContent = text;
-  status.classList.toggle('bad', bad);
-}
 
 // --- Connections -----------------------------------------------------------
 
