@@ -287,3 +287,41 @@ test('a light sample counts ESTABLISHED, carries the full sample’s, and reads 
   assert.equal(full.fresh, undefined, 'fullSampleMs elapsed: a full sample');
   assert.equal(clientSockets(full.snapshot.sockets, quiet, later).length, 3);
 });
+
+test('a socket two processes hold is the higher pid’s; when that one exits, the other takes it over', async (t) => {
+  const server = await startServer(false);
+  const shared = connect({ host: '127.0.0.1', port: server.port });
+  shared.on('error', () => {});
+  await once(shared, 'connect');
+  const port = shared.localPort!;
+  // Two children inherit the socket as their fd 3, then this process lets go of it.
+  const inherit = () => spawn('sleep', ['600'], { stdio: ['ignore', 'ignore', 'ignore', shared] });
+  const first = inherit();
+  const second = inherit();
+  await Promise.all([once(first, 'spawn'), once(second, 'spawn')]);
+  shared.destroy();
+  const kill = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  };
+  const watch = sampler();
+  t.after(async () => {
+    watch.close();
+    await kill(first);
+    await kill(second);
+    stopServer(server);
+  });
+  const [higher, lower] = first.pid! > second.pid! ? [first, second] : [second, first];
+  const [both] = clientSockets((await watch.take()).snapshot.sockets, server, [port]);
+  assert.ok(both, 'the socket is open');
+  assert.ok(holdsInode(lower.pid!, both.inode) && holdsInode(higher.pid!, both.inode));
+  assert.ok(!holdsInode(process.pid, both.inode));
+  assert.equal(both.pid, higher.pid, 'the higher pid, as ss -p and the CLI');
+  await watch.take(); // the holder is settled: nothing to re-read in the lower one from here
+
+  await kill(higher);
+  const [left] = clientSockets((await watch.take()).snapshot.sockets, server, [port]);
+  assert.equal(left?.pid, lower.pid, 'taken over at the next sample');
+});

@@ -29,7 +29,10 @@
  *   re-reads the whole process.
  * Names (/proc/PID/comm: exec and prctl change them) are read once per sample
  * for each process that holds a TCP socket.
- * A process that exited takes its fds with it.
+ * A process that exited takes its fds with it. A socket several processes
+ * hold (fork, fd passing) belongs to the highest (pid, fd), as in
+ * `keepwire sockets` (fd-scan.ts); when that one lets go, the next known
+ * holder takes it over in the same sample.
  *
  * A light sample (watch-sampler.ts) passes only the sockets it read, none in
  * CARRIED_STATES: it skips the rescan, and a socket last seen in those
@@ -44,6 +47,8 @@
  * never changed in place, so the history keeps what it saw.
  */
 import { lstatSync, readdirSync } from 'node:fs';
+import { holderKey, holderOf } from './fd-scan.ts';
+import { bestHolders, type Owner, type ProcessFds } from './holder-table.ts';
 import type { SocketLookup } from './netlink-parser.ts';
 import { listPids, readComm, readSocketLink, statFds } from './proc-fds.ts';
 import { startFdScan } from './process-attribution.ts';
@@ -61,38 +66,14 @@ export interface AttributionResult {
   unowned: number;
 }
 
-interface Owner {
-  pid: number;
-  fd: number;
-  /**
-   * The sample (generation) that last saw this inode in the kernel's TCP
-   * table; 0 for a socket never seen there (UNIX, UDP, or TCP not yet bound).
-   */
-  seen: number;
-  /** Last seen in a state light samples only count (CARRIED_STATES): they do not look for it. */
-  carried?: boolean;
-  heldSince?: number;
-}
-
-interface ProcessFds {
-  /** st_size of /proc/PID/fd when last read. */
-  fdCount: number;
-  /** The inode of /proc/PID/fd: a new one means a new process under a reused pid. */
-  dirIno: number;
-  /** fd -> socket inode, 0 for an fd that is not a socket. */
-  fds: Map<number, number>;
-  /** /proc/PID/comm, read once per sample while the process holds a TCP socket. */
-  comm: string | undefined;
-  namedAt: number;
-  seen: number;
-}
-
 export class SocketOwners {
   readonly #root: string;
   readonly #rescanSlices: number;
   readonly #sizeIsCount: boolean;
   readonly #processes = new Map<number, ProcessFds>();
   readonly #owners = new Map<number, Owner>();
+  /** Inodes whose holder let go this sample (#release). */
+  readonly #orphans = new Set<number>();
   readonly #searched = new Set<number>();
   #generation = 0;
   /** Full samples so far: the rescan's turn. */
@@ -153,6 +134,7 @@ export class SocketOwners {
     for (const [pid, reason] of dirty) this.#read(pid, reason, read);
     if (!light) this.#rescanSlice(read);
     this.#search(sockets, read);
+    this.#adoptOrphans();
     const unowned = this.#apply(sockets, maps.earlier);
     return { reads: this.#reads, links: this.#links, unowned };
   }
@@ -214,11 +196,27 @@ export class SocketOwners {
 
   /** Forgets a process and the sockets it was known to hold. */
   #drop(pid: number, known: ProcessFds): void {
-    for (const [fd, inode] of known.fds) {
-      const owner = inode === 0 ? undefined : this.#owners.get(inode);
-      if (owner?.pid === pid && owner.fd === fd) this.#owners.delete(inode);
-    }
+    for (const [fd, inode] of known.fds) this.#release(inode, pid, fd);
     this.#processes.delete(pid);
+  }
+
+  /** (pid, fd) no longer holds `inode`: another known holder may take it over (#adoptOrphans). */
+  #release(inode: number, pid: number, fd: number): void {
+    const owner = inode === 0 ? undefined : this.#owners.get(inode);
+    if (owner?.pid !== pid || owner.fd !== fd) return;
+    this.#owners.delete(inode);
+    this.#orphans.add(inode);
+  }
+
+  /** Sockets whose holder let go: the highest other holder known, if any, holds them now. */
+  #adoptOrphans(): void {
+    if (this.#orphans.size === 0) return;
+    for (const inode of this.#orphans) if (this.#owners.has(inode)) this.#orphans.delete(inode);
+    for (const [inode, key] of bestHolders(this.#processes, this.#orphans)) {
+      const { pid, fd } = holderOf(key);
+      this.#own(inode, pid, fd);
+    }
+    this.#orphans.clear();
   }
 
   /**
@@ -260,11 +258,7 @@ export class SocketOwners {
       fds.set(fd, inode);
       if (inode !== 0) this.#own(inode, pid, fd);
     }
-    for (const [fd, inode] of before) {
-      if (inode === 0 || fds.get(fd) === inode) continue;
-      const owner = this.#owners.get(inode);
-      if (owner?.pid === pid && owner.fd === fd) this.#owners.delete(inode);
-    }
+    for (const [fd, inode] of before) if (fds.get(fd) !== inode) this.#release(inode, pid, fd);
     if (known === undefined) {
       const fresh = { ...stat!, fds, comm: undefined, namedAt: 0, seen: this.#generation };
       this.#processes.set(pid, fresh);
@@ -293,8 +287,7 @@ export class SocketOwners {
       for (const [fd, inode] of known.fds) {
         if (fd % slices !== turn) continue;
         known.fds.delete(fd);
-        const owner = inode === 0 ? undefined : this.#owners.get(inode);
-        if (owner?.pid === pid && owner.fd === fd) this.#owners.delete(inode);
+        this.#release(inode, pid, fd);
       }
       this.#read(pid, 'rescan', read);
     }
@@ -371,6 +364,13 @@ export class SocketOwners {
   #own(inode: number, pid: number, fd: number): void {
     const owner = this.#owners.get(inode);
     if (owner?.pid === pid && owner.fd === fd) return;
+    // Held by several (fork, fd passing): the highest (pid, fd) still holding it is the one reported.
+    if (
+      owner !== undefined &&
+      holderKey(owner.pid, owner.fd) > holderKey(pid, fd) &&
+      this.#processes.get(owner.pid)?.fds.get(owner.fd) === inode
+    )
+      return;
     const seen = this.#current.has(inode) ? this.#generation : (owner?.seen ?? 0);
     this.#owners.set(inode, { pid, fd, seen });
     this.#searched.delete(inode);
