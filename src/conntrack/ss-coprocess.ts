@@ -13,7 +13,8 @@
  *
  * The protocol: one line on the shell's stdin (ss's state arguments, words
  * Keepwire writes itself); the shell runs ss with the dump going to
- * /dev/fd/3, our unlinked temporary file, which ss opens afresh and
+ * /proc/self/fd/3 (our unlinked temporary file; /proc is there wherever
+ * the watcher works, /dev/fd not always), which ss opens afresh and
  * truncates; ss's messages go to the shell's stdout, followed by
  * `keepwire-ss-exit STATUS`. A dump that does not end within the timeout
  * kills the shell and its ss (a process group of their own); a shell that
@@ -34,7 +35,7 @@ const EXIT_LINE = /^keepwire-ss-exit (\d+)$/m;
 /** `set -f`: the words of a request are never globbed. */
 const SCRIPT = `set -f
 while IFS= read -r request; do
-  "$0" -tan $request -D /dev/fd/3 </dev/null 2>&1
+  "$0" -tan $request -D /proc/self/fd/3 </dev/null 2>&1
   echo "keepwire-ss-exit $?"
 done`;
 /** The shell's status when it could not find (127) or run (126) the command. */
