@@ -48,6 +48,17 @@ export interface BulkAnswer {
 }
 
 const MAX_ID_BYTES = 512;
+const NEWLINE = 0x0a;
+
+/** One action of a request; its source is bytes [start, end) of the body (-1: delete). */
+interface BulkAction {
+  readonly name: string;
+  readonly index: string;
+  readonly id: string | undefined;
+  readonly body: Buffer;
+  readonly start: number;
+  readonly end: number;
+}
 
 export class BulkCluster {
   readonly name: string;
@@ -64,17 +75,21 @@ export class BulkCluster {
   #random: () => number = Math.random;
   #seqNo = 0;
 
-  /** False (benchmarks): sources are stored as sent, not parsed; no mapping checks. */
-  readonly #parseSources: boolean;
+  /**
+   * False (benchmarks): sources are neither parsed nor kept (no mapping
+   * checks, no `documents()`, no `update`), only each document's index,
+   * `_id` and version, so a long run neither decodes nor holds every body.
+   */
+  readonly #keepsSources: boolean;
 
   constructor(
     options: {
       name?: string;
       flavor?: 'opensearch' | 'elasticsearch';
-      parseSources?: boolean;
+      keepSources?: boolean;
     } = {},
   ) {
-    this.#parseSources = options.parseSources ?? true;
+    this.#keepsSources = options.keepSources ?? true;
     this.name = options.name ?? 'keepwire-test';
     this.flavor = options.flavor ?? 'opensearch';
   }
@@ -93,6 +108,7 @@ export class BulkCluster {
 
   /** Every stored document as [index, id, parsed source]. */
   *documents(): Generator<[string, string, Record<string, unknown>]> {
+    if (!this.#keepsSources) throw new Error('this cluster does not keep sources (keepSources)');
     for (const [index, documents] of this.indices)
       for (const [id, document] of documents) yield [index, id, JSON.parse(document.source)];
   }
@@ -127,26 +143,26 @@ export class BulkCluster {
     };
   }
 
-  /** One `_bulk` request: the body (decompressed), the index of the path, the query. */
-  bulk(body: string, pathIndex: string | undefined, query: URLSearchParams): BulkAnswer {
+  /**
+   * One `_bulk` request: the body (decompressed, UTF-8 bytes), the index of
+   * the path, the query. The body is walked line by line in its bytes; only
+   * the action lines are decoded, and the sources only when they are kept.
+   */
+  bulk(body: Buffer, pathIndex: string | undefined, query: URLSearchParams): BulkAnswer {
     this.bulkRequests += 1;
     const started = performance.now();
-    if (body.length > 0 && !body.endsWith('\n'))
+    if (body.length > 0 && body[body.length - 1] !== NEWLINE)
       return requestError(
         400,
         'illegal_argument_exception',
         'The bulk request must be terminated by a newline [\\n]',
       );
-    const lines = body.split('\n');
-    lines.pop();
-    const actions: Array<{
-      name: string;
-      index: string;
-      id: string | undefined;
-      source: string | undefined;
-    }> = [];
-    for (let at = 0; at < lines.length; ) {
-      const line = lines[at++]!;
+    const actions: BulkAction[] = [];
+    for (let at = 0, lineNumber = 0; at < body.length; ) {
+      const end = body.indexOf(NEWLINE, at);
+      const line = body.toString('utf8', at, end);
+      at = end + 1;
+      lineNumber += 1;
       if (line.trim() === '') continue;
       let action: Record<string, { _index?: unknown; _id?: unknown }>;
       try {
@@ -155,7 +171,7 @@ export class BulkCluster {
         return requestError(
           400,
           'x_content_parse_exception',
-          `[1:1] Malformed action/metadata line [${at}], expected START_OBJECT`,
+          `[1:1] Malformed action/metadata line [${lineNumber}], expected START_OBJECT`,
         );
       }
       const [name, meta] = Object.entries(action)[0] ?? [];
@@ -163,7 +179,7 @@ export class BulkCluster {
         return requestError(
           400,
           'illegal_argument_exception',
-          `Malformed action/metadata line [${at}], expected one of [create, delete, index, update] but found [${name}]`,
+          `Malformed action/metadata line [${lineNumber}], expected one of [create, delete, index, update] but found [${name}]`,
         );
       const index = typeof meta?._index === 'string' ? meta._index : pathIndex;
       if (index === undefined)
@@ -179,14 +195,20 @@ export class BulkCluster {
           'action_request_validation_exception',
           `Validation Failed: 1: id [${id}] is too long, must be no longer than 512 bytes but was: ${Buffer.byteLength(id)};`,
         );
-      const source = name === 'delete' ? undefined : lines[at++];
-      if (name !== 'delete' && source === undefined)
+      if (name === 'delete') {
+        actions.push({ name, index, id, body, start: -1, end: -1 });
+        continue;
+      }
+      if (at >= body.length)
         return requestError(
           400,
           'illegal_argument_exception',
           `The bulk request must be terminated by a newline [\\n]`,
         );
-      actions.push({ name, index, id, source });
+      const sourceEnd = body.indexOf(NEWLINE, at);
+      actions.push({ name, index, id, body, start: at, end: sourceEnd });
+      at = sourceEnd + 1;
+      lineNumber += 1;
     }
     if (query.get('pipeline') === 'missing-pipeline')
       return requestError(
@@ -202,12 +224,7 @@ export class BulkCluster {
     return { status: 200, body: JSON.stringify(filtered), actions: actions.length };
   }
 
-  #apply(action: {
-    name: string;
-    index: string;
-    id: string | undefined;
-    source: string | undefined;
-  }): Record<string, unknown> & { status: number } {
+  #apply(action: BulkAction): Record<string, unknown> & { status: number } {
     const id = action.id ?? randomId();
     const head = { _index: action.index, _id: id };
     const fault = this.#fault();
@@ -229,11 +246,13 @@ export class BulkCluster {
         status: existing ? 200 : 404,
       });
     }
-    if (!this.#parseSources && action.name !== 'update')
-      return this.#store(action, id, existing, action.source!);
+    if (!this.#keepsSources) {
+      if (action.name === 'update') throw new Error('update needs a cluster that keeps sources');
+      return this.#store(action, id, existing, '');
+    }
     let source: Record<string, unknown>;
     try {
-      source = JSON.parse(action.source!);
+      source = JSON.parse(action.body.toString('utf8', action.start, action.end));
       if (source === null || typeof source !== 'object' || Array.isArray(source))
         throw new Error('not an object');
     } catch {
@@ -269,10 +288,10 @@ export class BulkCluster {
     existing: StoredDocument | undefined,
     source: string,
   ): Record<string, unknown> & { status: number } {
-    const head = { _index: action.index, _id: id };
     if (existing && action.name === 'create') {
       return this.#count({
-        ...head,
+        _index: action.index,
+        _id: id,
         status: 409,
         error: {
           type: 'version_conflict_engine_exception',
@@ -285,10 +304,13 @@ export class BulkCluster {
     const version = (existing?.version ?? 0) + 1;
     this.#index(action.index).set(id, { source, version, seqNo: this.#seqNo++ });
     return this.#count({
-      ...head,
+      _index: action.index,
+      _id: id,
       _version: version,
       result: existing ? 'updated' : 'created',
-      ...this.#shards(),
+      _shards: { total: 2, successful: 1, failed: 0 },
+      _seq_no: this.#seqNo,
+      _primary_term: 1,
       status: existing ? 200 : 201,
     });
   }
