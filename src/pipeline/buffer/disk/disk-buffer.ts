@@ -117,7 +117,7 @@ export class DiskBuffer implements EventBuffer {
     await buffer.#writer.open(first).catch(failed);
     // The fresh segment takes the checkpoints: with nothing left to deliver, the older segments go.
     if (hasCheckpoints(buffer.#inputs))
-      await buffer.#writer.write(Buffer.alloc(0), buffer.#nextId).then((segment) => {
+      await buffer.#writer.write([], buffer.#nextId).then((segment) => {
         if (buffer.#pendingEvents === 0) buffer.#acks.passTo({ segment: segment.id, offset: 0 });
       }, failed);
     return buffer;
@@ -293,10 +293,15 @@ export class DiskBuffer implements EventBuffer {
           const refusal = this.#failure.refusal();
           if (refusal) throw refusal;
         }
-        const { frames, inputs } = layOutCommits(group, this.#inputs);
-        const segment = await this.#writer.write(frames, this.#nextId);
+        const { pieces, inputs } = layOutCommits(group, this.#inputs);
+        const segment = await this.#writer.write(pieces, this.#nextId);
         this.#inputs = inputs;
-        this.#reader.remember(segment.id, segment.size - frames.length, frames);
+        let offset = segment.size;
+        for (const piece of pieces) offset -= piece.length;
+        for (const piece of pieces) {
+          this.#reader.remember(segment.id, offset, piece);
+          offset += piece.length;
+        }
         this.#failure.succeeded();
         for (const pending of group) {
           this.#pendingEvents += pending.events;

@@ -65,14 +65,14 @@ export interface CommitPart {
 }
 
 /**
- * The bytes of one write for `parts` (in order): each part that carries
- * checkpoints preceded by its commit frame, and the map after the last one.
+ * The pieces of one write for `parts` (in order, written back to back, not
+ * joined): each part that carries checkpoints preceded by its commit frame,
+ * and the map after the last one.
  */
 export function layOutCommits(
   parts: readonly CommitPart[],
   inputs: InputCheckpoints,
-): { frames: Buffer; inputs: InputCheckpoints } {
-  if (parts.length === 1 && !parts[0]!.inputs) return { frames: parts[0]!.frames, inputs };
+): { pieces: Buffer[]; inputs: InputCheckpoints } {
   const pieces: Buffer[] = [];
   let state = inputs;
   for (const part of parts) {
@@ -82,7 +82,7 @@ export function layOutCommits(
     }
     pieces.push(part.frames);
   }
-  return { frames: Buffer.concat(pieces), inputs: state };
+  return { pieces, inputs: state };
 }
 
 /**

@@ -54,37 +54,33 @@ export class SegmentWriter {
   }
 
   /**
-   * Writes `frames` after the newest segment's data (rolling to segment
-   * `nextId()` first when they would not fit; a new segment gets the prelude
-   * first, in the same write); resolves once they are durable per the
-   * policy, with the segment they went to (its size already grown: `frames`
-   * end there).
+   * Writes `pieces`, back to back, after the newest segment's data (rolling
+   * to segment `nextId()` first when they would not fit; a new segment gets
+   * the prelude first); resolves once they are durable per the policy, with
+   * the segment they went to (its size already grown: the pieces end
+   * there). The pieces are written one after the other, not joined first:
+   * a commit frame before megabytes of events costs no copy of the events.
+   * The segment's size only grows once all are written, so a failure
+   * truncates them all.
    */
-  async write(data: Buffer, nextId: () => number): Promise<SegmentState> {
-    await this.#rollIfNeeded(data.length, nextId);
+  async write(pieces: readonly Buffer[], nextId: () => number): Promise<SegmentState> {
+    let bytes = 0;
+    for (const piece of pieces) bytes += piece.length;
+    await this.#rollIfNeeded(bytes, nextId);
     const segment = this.#segments.at(-1)!;
     const handle = this.#handle!;
     const prelude = segment.size === 0 ? this.#options.prelude?.() : undefined;
-    const frames = prelude ? Buffer.concat([prelude, data]) : data;
+    let at = segment.size;
     try {
-      let done = 0;
-      while (done < frames.length) {
-        const { bytesWritten } = await handle.write(
-          frames,
-          done,
-          frames.length - done,
-          segment.size + done,
-        );
-        if (bytesWritten <= 0) throw new Error(`short write: ${done} of ${frames.length} bytes`);
-        done += bytesWritten;
-      }
+      if (prelude) at = await writeWhole(handle, prelude, at);
+      for (const piece of pieces) at = await writeWhole(handle, piece, at);
       if (this.#options.fsync === 'always') await handle.datasync();
       else this.#isDirty = true;
     } catch (error) {
       this.#giveUp(segment, true);
       throw error;
     }
-    segment.size += frames.length;
+    segment.size = at;
     return segment;
   }
 
@@ -217,4 +213,15 @@ export function cursorPastFinished(
     next = { segment: segments[index]!.id, offset: 0 };
   }
   return next;
+}
+
+/** Writes all of `bytes` at `position` (a short write goes on where it stopped); the position after. */
+async function writeWhole(handle: SegmentFile, bytes: Buffer, position: number): Promise<number> {
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten <= 0) throw new Error(`short write: ${done} of ${bytes.length} bytes`);
+    done += bytesWritten;
+  }
+  return position + bytes.length;
 }
