@@ -8,7 +8,7 @@
  */
 import { encodeModsecurityEvent, ModsecurityRecordError } from '../../codecs/modsecurity/index.ts';
 import { ModsecurityFramer, type ModsecurityFramerOptions } from './modsecurity-framer.ts';
-import type { FramedRecord, OnMalformed } from './record-framer.ts';
+import { type FramedRecord, type OnMalformed, recordText } from './record-framer.ts';
 
 export class ModsecurityDecoding {
   readonly #framer: ModsecurityFramer;
@@ -47,7 +47,7 @@ export class ModsecurityDecoding {
   #decode(records: readonly FramedRecord[]): Buffer[] {
     const events: Buffer[] = [];
     for (const record of records) {
-      const event = encodeRecord(record.text, record.line, record.path, this.#onMalformed);
+      const event = encodeRecord(recordText(record), record.line, record.path, this.#onMalformed);
       if (event !== undefined) events.push(Buffer.from(event));
     }
     return events;

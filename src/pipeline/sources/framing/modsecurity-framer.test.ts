@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { makeDataDir } from '../../../../test/support/keepwire-process.ts';
 import { nativeRecord } from '../../../../test/support/modsecurity-fixtures.ts';
 import { ModsecurityFramer } from './modsecurity-framer.ts';
-import type { FramedRecord, MalformedRecord } from './record-framer.ts';
+import { type FramedRecord, type MalformedRecord, recordText } from './record-framer.ts';
 
 const native = nativeRecord;
 const json = (n: number) => `{"transaction":{"unique_id":"${n}"}}\n`;
@@ -33,7 +33,7 @@ test('JSON lines and v2 and v3 Native records in one log, whatever the chunk siz
     assert.deepEqual(malformed, []);
     assert.equal(consumed, Buffer.byteLength(input));
     assert.deepEqual(
-      records.map((record) => [record.line, record.text.split('\n')[0]]),
+      records.map((record) => [record.line, recordText(record).split('\n')[0]]),
       [
         [1, '{"transaction":{"unique_id":"1"}}'],
         [2, '---aaaaaaaa---A--'],
@@ -87,10 +87,7 @@ test('a record above maxRecordBytes is skipped whole, the next one read', () => 
     malformed.map(({ reason, line }) => [reason, line]),
     [['too_large', 1]],
   );
-  assert.deepEqual(
-    records.map((record) => record.text),
-    [json(5).trimEnd()],
-  );
+  assert.deepEqual(records.map(recordText), [json(5).trimEnd()]);
 });
 
 test('concurrent index lines: each named file is one record, a storage directory replaces the index prefix', () => {
@@ -106,7 +103,7 @@ test('concurrent index lines: each named file is one record, a storage directory
     line('20261123-043913-1.1') + line('20261123-043913-2.2') + line('20261123-043913-3.3');
   const { records, malformed } = frame(index, 50, join(dir, 'storage'));
   assert.deepEqual(
-    records.map(({ text, line }) => [line, text.split('\n')[0]]),
+    records.map((record) => [record.line, recordText(record).split('\n')[0]]),
     [
       [1, json(1).trimEnd()],
       [2, '---gggggggg---A--'],

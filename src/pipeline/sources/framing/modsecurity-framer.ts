@@ -21,6 +21,8 @@ import { indexedPath, readIndexedRecord, resolveIndexedPath } from './concurrent
 import type { FramedRecord, OnMalformed, RecordFramer } from './record-framer.ts';
 
 const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const OPEN_BRACE = 0x7b;
 /** Longer lines cannot be a section boundary (ids are 8 characters; parseBoundary allows up to 64). */
 const MAX_BOUNDARY_BYTES = 80;
 
@@ -133,6 +135,14 @@ export class ModsecurityFramer implements RecordFramer {
   }
 
   #take(raw: Buffer, endOffset: number, records: FramedRecord[]): void {
+    if (this.#record === undefined && raw[0] === OPEN_BRACE) {
+      // A JSON record, the common case: handed on as bytes, never decoded here.
+      this.#consumed(endOffset, this.#line);
+      this.#isInGarbage = false;
+      const end = raw[raw.length - 1] === CARRIAGE_RETURN ? raw.length - 1 : raw.length;
+      records.push({ text: raw.subarray(0, end), line: this.#line });
+      return;
+    }
     const text = raw.toString('utf8');
     const line = text.endsWith('\r') ? text.slice(0, -1) : text;
     const boundary = line.length <= MAX_BOUNDARY_BYTES ? parseBoundary(line) : undefined;

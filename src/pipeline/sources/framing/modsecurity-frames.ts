@@ -11,7 +11,12 @@ import { EventFrameWriter } from './event-frame-writer.ts';
 import { encodeRecord } from './modsecurity-decoding.ts';
 import { ModsecurityFramer } from './modsecurity-framer.ts';
 import { packRecords, type RecordBatch } from './record-batch.ts';
-import type { FramedRecord, InputReject, OnMalformed } from './record-framer.ts';
+import {
+  type FramedRecord,
+  type InputReject,
+  type OnMalformed,
+  recordText,
+} from './record-framer.ts';
 
 export interface FramedEvents {
   /** Disk-buffer frames of the events, in memory of their own (transferable). */
@@ -76,8 +81,9 @@ export class ModsecurityFrames {
     const writer = this.#writer;
     let framed: { frames: Buffer; events: number; records?: RecordBatch };
     if (writer) {
-      for (const { text, line, path } of records) {
-        const event = encodeRecord(text, line, path, this.#onMalformed);
+      for (const record of records) {
+        const { line, path } = record;
+        const event = encodeRecord(recordText(record), line, path, this.#onMalformed);
         if (event !== undefined) writer.add(event);
       }
       framed = writer.take();

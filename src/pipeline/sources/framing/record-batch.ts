@@ -31,7 +31,8 @@ export function packRecords(records: readonly FramedRecord[]): RecordBatch {
   let room = 0;
   let hasPaths = false;
   for (const record of records) {
-    room += record.text.length * MAX_UTF8_PER_UNIT;
+    const { text } = record;
+    room += typeof text === 'string' ? text.length * MAX_UTF8_PER_UNIT : text.length;
     if (record.path !== undefined) hasPaths = true;
   }
   const texts = Buffer.allocUnsafeSlow(room);
@@ -40,7 +41,12 @@ export function packRecords(records: readonly FramedRecord[]): RecordBatch {
   let at = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    at += texts.write(record.text, at);
+    const { text } = record;
+    if (typeof text === 'string') at += texts.write(text, at);
+    else {
+      texts.set(text, at);
+      at += text.length;
+    }
     ends[i] = at;
     lines[i] = record.line;
   }

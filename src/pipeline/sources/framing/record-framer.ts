@@ -7,13 +7,24 @@
  * only and a restart resumes at the next whole record.
  */
 
-/** One whole record as framed: its text and the line it starts on in the input. */
+/**
+ * One whole record as framed: its text and the line it starts on in the
+ * input. A JSON line is handed on as its UTF-8 bytes (a view of the chunk
+ * pushed, valid until the next push), not decoded into a string here:
+ * the next step either copies the bytes on to a decode thread as they are
+ * or decodes them once itself (recordText).
+ */
 export interface FramedRecord {
-  readonly text: string;
+  readonly text: string | Buffer;
   /** Line number (from 1) in the input where the record starts (for an indexed record: its index line). */
   readonly line: number;
   /** The file the record was read from when it is not the input itself (a concurrent-mode transaction file). */
   readonly path?: string;
+}
+
+/** A record's text as a string. */
+export function recordText(record: FramedRecord): string {
+  return typeof record.text === 'string' ? record.text : record.text.toString('utf8');
 }
 
 /** Why a framer or a decoder skipped input (a superset of LineSplitter's LineReject). */
