@@ -14,12 +14,53 @@ if (major < 24) {
   process.exit(1);
 }
 
-const { existsSync } = await import('node:fs');
+const { existsSync, lstatSync, mkdirSync, statSync } = await import('node:fs');
 const { enableCompileCache } = await import('node:module');
-// Before loading any module of ours: caches V8 code (and type stripping) on disk.
-const cache = enableCompileCache();
-// Worker threads (the fd scan of `sockets --by process`) find the cache through the environment.
-if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.directory;
+const { tmpdir } = await import('node:os');
+const { dirname } = await import('node:path');
+
+/**
+ * Node.js's compile cache (V8 code and the type stripping of our .ts files,
+ * kept on disk): a start of `keepwire sockets` loads its modules from it
+ * instead of compiling them (docs/production.md, "Compile cache"). Not
+ * Node.js's default directory, which every user of the host shares: V8 runs
+ * what it reads there, so the cache lives in a directory of this user's own,
+ * TMPDIR/keepwire-compile-cache-UID, created 0700 and used only while it is
+ * still a directory (not a link) of this user's that nobody else can write
+ * to, in a parent that others cannot rename it out of. Anything else, and
+ * the command runs without a cache, silently. NODE_DISABLE_COMPILE_CACHE=1
+ * turns it off; a NODE_COMPILE_CACHE the caller set wins.
+ */
+function compileCacheDir() {
+  const { NODE_COMPILE_CACHE, NODE_DISABLE_COMPILE_CACHE } = process.env;
+  if (NODE_COMPILE_CACHE || NODE_DISABLE_COMPILE_CACHE) return undefined; // Node.js obeys them itself
+  const uid = process.getuid?.();
+  if (uid === undefined) return undefined;
+  const dir = `${tmpdir()}/keepwire-compile-cache-${uid}`;
+  try {
+    // Others may rename entries of a parent they can write to, unless it is sticky (/tmp is).
+    const parent = statSync(dirname(dir));
+    if ((parent.mode & 0o022) !== 0 && (parent.mode & 0o1000) === 0) return undefined;
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (error.code !== 'EEXIST') return undefined;
+  }
+  try {
+    const own = lstatSync(dir);
+    if (!own.isDirectory() || own.uid !== uid || (own.mode & 0o077) !== 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return dir;
+}
+
+// Before loading any module of ours.
+const cacheDir = compileCacheDir();
+if (cacheDir !== undefined) {
+  const cache = enableCompileCache(cacheDir);
+  // Worker threads (the fd scan of `sockets --by process`) find it through the environment.
+  if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.directory;
+}
 
 const sources = new URL('../src/cli/main.ts', import.meta.url);
 const entry = existsSync(sources) ? sources : new URL('../dist/cli/main.js', import.meta.url);

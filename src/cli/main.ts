@@ -1,18 +1,10 @@
 #!/usr/bin/env node
 /**
  * The `keepwire` command: finds the subcommand and runs it. No logic lives
- * here; each subcommand is one file in this folder.
+ * here; each subcommand is one file in this folder. bin/keepwire.js, the
+ * installed command, turns Node.js's compile cache on before it loads this.
  */
-import { enableCompileCache } from 'node:module';
 import type { CliIo, Command } from './command.ts';
-
-// Caches V8 code and the TypeScript type stripping on disk (in the OS temp
-// dir; NODE_DISABLE_COMPILE_CACHE=1 turns it off): a cached start of
-// `keepwire sockets` takes ~45 ms instead of ~120 ms. Everything below loads
-// through dynamic imports so it is stripped after the cache is on.
-const cache = enableCompileCache();
-// Worker threads (the fd scan of `sockets --by process`) find the cache through the environment.
-if (cache.directory !== undefined) process.env.NODE_COMPILE_CACHE ??= cache.directory;
 
 /**
  * The command table. Each entry loads its module only when run, so a quick

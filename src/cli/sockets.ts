@@ -1,19 +1,17 @@
 /**
- * `keepwire sockets` and `keepwire sockets diagnose`. Imports the watcher's
- * modules directly rather than through conntrack/index.ts so the command never
- * loads prom-client or fastify: start-up time is most of a run at small counts.
+ * `keepwire sockets` and `keepwire sockets diagnose`. A one-shot question
+ * starts the kernel's socket dump (`ss`) as soon as its options are parsed,
+ * and only then loads what reads and counts it, so the dump runs while those
+ * modules load. This file imports only what that start needs, and the
+ * watcher's modules directly rather than through conntrack/index.ts: the
+ * command never loads prom-client or fastify. Start-up time is most of a run
+ * at small counts (docs/benchmarks.md).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Finding } from '../conntrack/findings.ts';
-import { takeSnapshot, takeStateCounts } from '../conntrack/snapshot.ts';
-import {
-  GROUP_KEYS,
-  type GroupBy,
-  type SocketSummary,
-  summarizeCounts,
-  summarizeSnapshot,
-} from '../conntrack/summary.ts';
-import { parseTcpState, TCP_STATES } from '../conntrack/tcp-state.ts';
+import { startNetlinkDump } from '../conntrack/netlink-dump.ts';
+import { GROUP_KEYS, type GroupBy, type SocketSummary } from '../conntrack/summary.ts';
+import { parseTcpState, TCP_STATES, type TcpState } from '../conntrack/tcp-state.ts';
 import { UsageError } from '../errors.ts';
 import { type CliIo, type Command, parseInteger, parseOptions, writeJson } from './command.ts';
 
@@ -87,25 +85,19 @@ export const socketsCommand: Command = {
     const json = values.json === true;
     const textBy: GroupBy | undefined = by ?? (json ? undefined : 'remote');
 
-    const once = async () => {
-      // Only counts asked for: skip building 50,000 socket objects.
-      if (textBy === undefined && state === undefined && port === undefined)
-        return summarizeCounts(await takeStateCounts({ blocking: true }));
-      // By process: counted from the dump's columns, no object per socket;
-      // if the netlink dump fails, takeSnapshot below falls back to /proc.
-      if (textBy === 'process') {
-        const { summarizeProcesses } = await import('../conntrack/process-summary.ts');
-        const summary = await summarizeProcesses({ state, port, top, blocking: true }).catch(
-          () => undefined,
-        );
-        if (summary !== undefined) return summary;
-      }
-      const snapshot = await takeSnapshot({
-        attribute: textBy === 'process',
-        states: state === undefined ? undefined : [state],
-        blocking: true,
-      });
-      return summarizeSnapshot(snapshot, { by: textBy, state, port, top });
+    if (values.watch && !io.stdout.isTTY && count === undefined)
+      throw new UsageError(
+        '--watch redraws a terminal, but stdout is not one; add --count N to print N refreshes, or drop --watch',
+      );
+    const question: Question = { by: textBy, state, port, top };
+    // Every option is valid: the first answer's dump starts now.
+    let dump: Promise<Buffer> | undefined = startNetlinkDump({
+      states: state === undefined ? undefined : [state],
+    });
+    const once = () => {
+      const started = dump;
+      dump = undefined;
+      return answer(question, started);
     };
     if (!values.watch) {
       const summary = await once();
@@ -113,10 +105,6 @@ export const socketsCommand: Command = {
       else io.stdout.write(formatSummary(summary));
       return 0;
     }
-    if (!io.stdout.isTTY && count === undefined)
-      throw new UsageError(
-        '--watch redraws a terminal, but stdout is not one; add --count N to print N refreshes, or drop --watch',
-      );
     let stopped = false;
     const stop = () => {
       stopped = true;
@@ -140,6 +128,46 @@ export const socketsCommand: Command = {
     return 0;
   },
 };
+
+interface Question {
+  by: GroupBy | undefined;
+  state: TcpState | undefined;
+  port: number | undefined;
+  top: number | undefined;
+}
+
+/**
+ * One summary, from the netlink dump `dump` when the caller started it (for
+ * this question's state), each path loading its modules only now.
+ */
+async function answer(question: Question, dump?: Promise<Buffer>): Promise<SocketSummary> {
+  const { by, state, port, top } = question;
+  // Only counts asked for: skip building 50,000 socket objects.
+  if (by === undefined && state === undefined && port === undefined) {
+    const { takeStateCounts } = await import('../conntrack/snapshot.ts');
+    const { summarizeCounts } = await import('../conntrack/summary.ts');
+    return summarizeCounts(await takeStateCounts({ blocking: true, dump }));
+  }
+  // By process: counted from the dump's columns, no object per socket; if
+  // the netlink dump fails, takeSnapshot below falls back to /proc.
+  if (by === 'process') {
+    const { summarizeProcesses } = await import('../conntrack/process-summary.ts');
+    const summary = await summarizeProcesses({ state, port, top, blocking: true, dump }).catch(
+      () => undefined,
+    );
+    if (summary !== undefined) return summary;
+    dump = undefined; // it failed: takeSnapshot tries netlink afresh, then the fallbacks
+  }
+  const { takeSnapshot } = await import('../conntrack/snapshot.ts');
+  const { summarizeSnapshot } = await import('../conntrack/summary.ts');
+  const snapshot = await takeSnapshot({
+    attribute: by === 'process',
+    states: state === undefined ? undefined : [state],
+    blocking: true,
+    dump,
+  });
+  return summarizeSnapshot(snapshot, { by, state, port, top });
+}
 
 function parseBy(value: string | undefined): GroupBy | undefined {
   if (value === undefined) return undefined;

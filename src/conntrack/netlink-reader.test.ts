@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { netlinkArguments } from './netlink-reader.ts';
+import { netlinkArguments } from './netlink-dump.ts';
 import { takeSnapshot, takeStateCounts } from './snapshot.ts';
 
 const LE = endianness() === 'LE';

@@ -14,8 +14,9 @@
  */
 
 import { holderOf } from './fd-scan.ts';
+import { startNetlinkDump } from './netlink-dump.ts';
 import type { SocketColumns } from './netlink-parser.ts';
-import { readNetlinkColumns, startNetlinkDump } from './netlink-reader.ts';
+import { readNetlinkColumns } from './netlink-reader.ts';
 import { findHolders, processName, startFdScan, startHolderSearch } from './process-attribution.ts';
 import { emptySkipCounts } from './socket.ts';
 import { assembleSummary, type SocketGroup, type SocketSummary } from './summary.ts';
@@ -31,6 +32,8 @@ export interface ProcessSummaryOptions {
   blocking?: boolean;
   procRoot?: string;
   ssPath?: string;
+  /** The dump for `state`, already started by the caller (startNetlinkDump). */
+  dump?: Promise<Buffer>;
 }
 
 type ProcessGroup = Extract<SocketGroup, { pid: number }>;
@@ -42,7 +45,7 @@ export async function summarizeProcesses(
   const states = options.state === undefined ? undefined : [options.state];
   const skipped = emptySkipCounts();
   const root = options.procRoot ?? '/proc';
-  const dump = startNetlinkDump({ states, ssPath: options.ssPath });
+  const dump = options.dump ?? startNetlinkDump({ states, ssPath: options.ssPath });
   const start = states === undefined ? startFdScan : startHolderSearch;
   const scan = start(root, { shareCaller: options.blocking });
   let columns: SocketColumns;

@@ -15,7 +15,8 @@
  * filter the search for the holders waits for the dump and looks for its
  * inodes only (process-attribution.ts).
  */
-import { countNetlinkStates, readNetlinkSockets, startNetlinkDump } from './netlink-reader.ts';
+import { startNetlinkDump } from './netlink-dump.ts';
+import { countNetlinkStates, readNetlinkSockets } from './netlink-reader.ts';
 import {
   emptySkipCounts,
   type SkipCounts,
@@ -46,6 +47,11 @@ export interface SnapshotOptions {
   blocking?: boolean;
   procRoot?: string;
   ssPath?: string;
+  /**
+   * The netlink dump for these states, already started by the caller
+   * (startNetlinkDump): a one-shot command starts it before loading this.
+   */
+  dump?: Promise<Buffer>;
 }
 
 export async function takeSnapshot(options: SnapshotOptions = {}): Promise<SocketSnapshot> {
@@ -54,7 +60,9 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
   const takenAt = Date.now();
   const order = backendOrder(options.backend);
   const dump =
-    order[0] === 'netlink' ? startNetlinkDump({ states, ssPath: options.ssPath }) : undefined;
+    order[0] === 'netlink'
+      ? (options.dump ?? startNetlinkDump({ states, ssPath: options.ssPath }))
+      : undefined;
   // Loaded only when asked for: start-up time is most of a small CLI run.
   const attribution = options.attribute ? await import('./process-attribution.ts') : undefined;
   // Every socket: scan every fd while ss dumps. A few states: the kernel's
@@ -99,7 +107,7 @@ export interface StateCounts {
 
 /** Counts by state without building a socket object each: the cheapest question. */
 export async function takeStateCounts(
-  options: Pick<SnapshotOptions, 'backend' | 'blocking' | 'procRoot' | 'ssPath'> = {},
+  options: Pick<SnapshotOptions, 'backend' | 'blocking' | 'procRoot' | 'ssPath' | 'dump'> = {},
 ): Promise<StateCounts> {
   const skipped = emptySkipCounts();
   const takenAt = Date.now();
@@ -115,7 +123,7 @@ export async function takeStateCounts(
       }
       const counts =
         backend === 'netlink'
-          ? await countNetlinkStates({ skipped, ssPath: options.ssPath })
+          ? await countNetlinkStates({ skipped, ssPath: options.ssPath, dump: options.dump })
           : await (await import('./proc-reader.ts')).countProcStates({ ...options, skipped });
       for (let n = 1; n < counts.length; n++) states[STATE_BY_NUMBER[n]!] = counts[n]!;
       return states;
