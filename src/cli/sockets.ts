@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Finding } from '../conntrack/findings.ts';
-import { startNetlinkDump } from '../conntrack/netlink-dump.ts';
+import { type NetlinkDump, startNetlinkDumpPieces } from '../conntrack/netlink-dump.ts';
 import { GROUP_KEYS, type GroupBy, type SocketSummary } from '../conntrack/summary.ts';
 import { parseTcpState, TCP_STATES, type TcpState } from '../conntrack/tcp-state.ts';
 import { UsageError } from '../errors.ts';
@@ -91,7 +91,7 @@ export const socketsCommand: Command = {
       );
     const question: Question = { by: textBy, state, port, top };
     // Every option is valid: the first answer's dump starts now.
-    let dump: Promise<Buffer> | undefined = startNetlinkDump({
+    let dump: Promise<NetlinkDump> | undefined = startNetlinkDumpPieces({
       states: state === undefined ? undefined : [state],
     });
     const once = () => {
@@ -140,7 +140,7 @@ interface Question {
  * One summary, from the netlink dump `dump` when the caller started it (for
  * this question's state), each path loading its modules only now.
  */
-async function answer(question: Question, dump?: Promise<Buffer>): Promise<SocketSummary> {
+async function answer(question: Question, dump?: Promise<NetlinkDump>): Promise<SocketSummary> {
   const { by, state, port, top } = question;
   // Only counts asked for: skip building 50,000 socket objects.
   if (by === undefined && state === undefined && port === undefined) {

@@ -11,55 +11,66 @@
  */
 import { endianness } from 'node:os';
 import { WatchNetlinkFailedError } from './errors.ts';
-import { type DumpOptions, startNetlinkDump } from './netlink-dump.ts';
+import {
+  type DumpOptions,
+  type NetlinkDump,
+  startNetlinkDump,
+  startNetlinkDumpPieces,
+} from './netlink-dump.ts';
 import { columnsFor, NetlinkDumpParser, type SocketColumns } from './netlink-parser.ts';
 import { emptySkipCounts, type SkipCounts, type TcpSocket } from './socket.ts';
 
 // The watch plane starts its dumps through this module.
 export { startNetlinkDump };
 
-/** What to read: a dump already started (with the same states), or one to start now. */
-export type DumpRead = DumpOptions & { skipped: SkipCounts; dump?: Promise<Buffer> };
+/**
+ * What to read: a dump already started (startNetlinkDumpPieces, with the
+ * same states), or one to start now.
+ */
+export type DumpRead = DumpOptions & { skipped: SkipCounts; dump?: Promise<NetlinkDump> };
 
 /** ss dumps AF_INET, then AF_INET6. */
 const DUMPS = 2;
 
 export async function readNetlinkSockets(options: DumpRead): Promise<TcpSocket[]> {
-  return readDump(options, (parser, bytes, skipped) => {
-    const sockets: TcpSocket[] = [];
-    return { value: sockets, dumps: parser.parse(bytes, sockets, skipped) };
-  });
+  return readDump(
+    options,
+    (): TcpSocket[] => [],
+    (parser, piece, sockets, skipped) => parser.parse(piece, sockets, skipped),
+  );
 }
 
 /** The sockets as columns (state, inode, ports): `--by process` builds no object per socket. */
 export async function readNetlinkColumns(options: DumpRead): Promise<SocketColumns> {
-  return readDump(options, (parser, bytes, skipped) => {
-    const columns = columnsFor(bytes.length);
-    return { value: columns, dumps: parser.columns(bytes, columns, skipped) };
-  });
+  return readDump(options, columnsFor, (parser, piece, columns, skipped) =>
+    parser.columns(piece, columns, skipped),
+  );
 }
 
 /** Counts per kernel state number (index 1..11) from the state byte alone. */
 export async function countNetlinkStates(options: DumpRead): Promise<Float64Array> {
-  return readDump(options, (parser, bytes, skipped) => {
-    const counts = new Float64Array(12);
-    return { value: counts, dumps: parser.count(bytes, counts, skipped) };
-  });
+  return readDump(
+    options,
+    () => new Float64Array(12),
+    (parser, piece, counts, skipped) => parser.count(piece, counts, skipped),
+  );
 }
 
-/** Waits for the dump (or starts one), decodes it, and trusts it only when complete. */
+/**
+ * Waits for the dump (or starts one), decodes it piece by piece into what
+ * `start(size in bytes)` made, and trusts it only when complete.
+ */
 async function readDump<T>(
   options: DumpRead,
-  decode: (
-    parser: NetlinkDumpParser,
-    bytes: Buffer,
-    skipped: SkipCounts,
-  ) => { value: T; dumps: number },
+  start: (size: number) => T,
+  decode: (parser: NetlinkDumpParser, piece: Uint8Array, value: T, skipped: SkipCounts) => number,
 ): Promise<T> {
-  const bytes = await (options.dump ?? startNetlinkDump(options));
+  const dump = await (options.dump ?? startNetlinkDumpPieces(options));
   const skipped = emptySkipCounts();
   const parser = new NetlinkDumpParser({ littleEndian: endianness() === 'LE' });
-  const { value, dumps } = decode(parser, bytes, skipped);
+  const value = start(dump.size);
+  let dumps = 0;
+  for (const piece of dump.pieces()) dumps += decode(parser, piece, value, skipped);
   checkComplete(dumps);
   options.skipped.malformedMessages += skipped.malformedMessages;
   return value;
