@@ -9,6 +9,7 @@
  *                                                   vs ss -tan state close-wait (no attribution)
  *
  * with `node -e 0` beside them (Node.js start-up alone: the floor at small counts),
+ * and the installed command without its compile cache, and without a worker,
  * and, in-process, the backends for each question (netlink: `ss -tan -D -`
  * parsed; /proc/net/tcp*; `ss` text), which decides what takeSnapshot
  * prefers. Sockets are held by child processes (bench/socket-farm.ts),
@@ -78,6 +79,12 @@ async function timeInProcess(fn: () => Promise<unknown>): Promise<number> {
 const kw = (args: string[]): Cmd => [node, ['src/cli/main.ts', 'sockets', ...args]];
 type Cmd = [string, string[], NodeJS.ProcessEnv?];
 const kwBin = (args: string[]): Cmd => [node, ['bin/keepwire.js', 'sockets', ...args]];
+/** The installed entry point without Node.js's compile cache (every module compiled). */
+const kwBinUncached = (args: string[]): Cmd => [
+  node,
+  ['bin/keepwire.js', 'sockets', ...args],
+  { NODE_DISABLE_COMPILE_CACHE: '1' },
+];
 /** The installed entry point with the fd scan on the calling thread only, no worker. */
 const kwBinInline = (args: string[]): Cmd => [
   node,
@@ -119,6 +126,7 @@ try {
         ],
         undefined,
       ],
+      ['counts, bin, no compile cache', [kwBinUncached(['--json'])], undefined],
       ['attribution, bin, no worker', [kwBinInline(['--by', 'process', '--json'])], undefined],
       [
         'close-wait, bin, no worker',

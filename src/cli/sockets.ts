@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Finding } from '../conntrack/findings.ts';
-import { type NetlinkDump, startNetlinkDumpPieces } from '../conntrack/netlink-dump.ts';
+import { type NetlinkDump, startNetlinkDump } from '../conntrack/netlink-dump.ts';
 import { GROUP_KEYS, type GroupBy, type SocketSummary } from '../conntrack/summary.ts';
 import { parseTcpState, TCP_STATES, type TcpState } from '../conntrack/tcp-state.ts';
 import { UsageError } from '../errors.ts';
@@ -91,7 +91,7 @@ export const socketsCommand: Command = {
       );
     const question: Question = { by: textBy, state, port, top };
     // Every option is valid: the first answer's dump starts now.
-    let dump: Promise<NetlinkDump> | undefined = startNetlinkDumpPieces({
+    let dump: Promise<NetlinkDump> | undefined = startNetlinkDump({
       states: state === undefined ? undefined : [state],
     });
     const once = () => {

@@ -13,12 +13,11 @@
  * /proc/PID/fd (takeSnapshot overlaps the two). Where no temporary file can be
  * created it falls back to a pipe.
  *
- * startNetlinkDump hands over the whole dump in one Buffer (the watch plane
- * keeps it); startNetlinkDumpPieces hands over the file, read in pieces of
- * whole messages through one small buffer: at 50,000 sockets the dump is
+ * The dump is handed over as the file, read in pieces of whole messages
+ * through one small buffer, not as one Buffer: at 50,000 sockets the dump is
  * 5.5 MB, and on a virtual machine the page faults of a fresh 5.5 MB buffer
  * cost more than decoding it (17 ms against 1.3 ms to read it in 256 KB
- * pieces, docs/benchmarks.md).
+ * pieces, docs/conntrack.md).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
@@ -27,7 +26,7 @@ import { WatchSsFailedError, WatchSsUnavailableError } from './errors.ts';
 import { SS_FILTER_NAME, type TcpState } from './tcp-state.ts';
 
 const TIMEOUT_MS = 30_000;
-/** How much of a dump startNetlinkDumpPieces reads at a time. */
+/** How much of a dump is read at a time. */
 const PIECE_BYTES = 256 * 1024;
 const HEADER_BYTES = 16;
 
@@ -42,22 +41,6 @@ export interface DumpOptions {
   ssPath?: string;
 }
 
-/**
- * Starts `ss ... -D -` at once and resolves with its whole output. Never
- * throws; rejects when ss is missing (WATCH_SS_UNAVAILABLE) or fails
- * (WATCH_SS_FAILED).
- */
-export function startNetlinkDump(options: DumpOptions = {}): Promise<Buffer> {
-  return runDump(options, (take, chunks) => {
-    const file = take();
-    try {
-      return file === undefined ? Buffer.concat(chunks) : readWhole(file);
-    } finally {
-      if (file !== undefined) closeSync(file);
-    }
-  });
-}
-
 /** A finished dump, to be read once, in order. */
 export interface NetlinkDump {
   /** Its length in bytes. */
@@ -69,8 +52,12 @@ export interface NetlinkDump {
   pieces(): Generator<Uint8Array>;
 }
 
-/** startNetlinkDump, resolving with the dump to read in pieces rather than in one Buffer. */
-export function startNetlinkDumpPieces(options: DumpOptions = {}): Promise<NetlinkDump> {
+/**
+ * Starts `ss ... -D -` at once and resolves with its output once ss exited.
+ * Never throws; rejects when ss is missing (WATCH_SS_UNAVAILABLE) or fails
+ * (WATCH_SS_FAILED).
+ */
+export function startNetlinkDump(options: DumpOptions = {}): Promise<NetlinkDump> {
   return runDump(options, (take, chunks) => {
     const file = take();
     if (file === undefined) {
@@ -225,16 +212,4 @@ function openUnlinkedFile(): number | undefined {
     if (fd !== undefined) closeSync(fd);
     return undefined;
   }
-}
-
-function readWhole(fd: number): Buffer {
-  const size = fstatSync(fd).size;
-  const bytes = Buffer.allocUnsafe(size);
-  let length = 0;
-  while (length < size) {
-    const n = readSync(fd, bytes, length, size - length, length);
-    if (n === 0) break;
-    length += n;
-  }
-  return bytes.subarray(0, length);
 }

@@ -11,20 +11,12 @@
  */
 import { endianness } from 'node:os';
 import { WatchNetlinkFailedError } from './errors.ts';
-import {
-  type DumpOptions,
-  type NetlinkDump,
-  startNetlinkDump,
-  startNetlinkDumpPieces,
-} from './netlink-dump.ts';
+import { type DumpOptions, type NetlinkDump, startNetlinkDump } from './netlink-dump.ts';
 import { columnsFor, NetlinkDumpParser, type SocketColumns } from './netlink-parser.ts';
 import { emptySkipCounts, type SkipCounts, type TcpSocket } from './socket.ts';
 
-// The watch plane starts its dumps through this module.
-export { startNetlinkDump };
-
 /**
- * What to read: a dump already started (startNetlinkDumpPieces, with the
+ * What to read: a dump already started (startNetlinkDump, with the
  * same states), or one to start now.
  */
 export type DumpRead = DumpOptions & { skipped: SkipCounts; dump?: Promise<NetlinkDump> };
@@ -65,7 +57,7 @@ async function readDump<T>(
   start: (size: number) => T,
   decode: (parser: NetlinkDumpParser, piece: Uint8Array, value: T, skipped: SkipCounts) => number,
 ): Promise<T> {
-  const dump = await (options.dump ?? startNetlinkDumpPieces(options));
+  const dump = await (options.dump ?? startNetlinkDump(options));
   const skipped = emptySkipCounts();
   const parser = new NetlinkDumpParser({ littleEndian: endianness() === 'LE' });
   const value = start(dump.size);

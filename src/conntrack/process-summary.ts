@@ -14,7 +14,7 @@
  */
 
 import { holderOf } from './fd-scan.ts';
-import { type NetlinkDump, startNetlinkDumpPieces } from './netlink-dump.ts';
+import { type NetlinkDump, startNetlinkDump } from './netlink-dump.ts';
 import type { SocketColumns } from './netlink-parser.ts';
 import { readNetlinkColumns } from './netlink-reader.ts';
 import { findHolders, processName, startFdScan, startHolderSearch } from './process-attribution.ts';
@@ -32,7 +32,7 @@ export interface ProcessSummaryOptions {
   blocking?: boolean;
   procRoot?: string;
   ssPath?: string;
-  /** The dump for `state`, already started by the caller (startNetlinkDumpPieces). */
+  /** The dump for `state`, already started by the caller (startNetlinkDump). */
   dump?: Promise<NetlinkDump>;
 }
 
@@ -45,7 +45,7 @@ export async function summarizeProcesses(
   const states = options.state === undefined ? undefined : [options.state];
   const skipped = emptySkipCounts();
   const root = options.procRoot ?? '/proc';
-  const dump = options.dump ?? startNetlinkDumpPieces({ states, ssPath: options.ssPath });
+  const dump = options.dump ?? startNetlinkDump({ states, ssPath: options.ssPath });
   const start = states === undefined ? startFdScan : startHolderSearch;
   const scan = start(root, { shareCaller: options.blocking });
   let columns: SocketColumns;

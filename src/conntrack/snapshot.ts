@@ -15,7 +15,7 @@
  * filter the search for the holders waits for the dump and looks for its
  * inodes only (process-attribution.ts).
  */
-import { type NetlinkDump, startNetlinkDumpPieces } from './netlink-dump.ts';
+import { type NetlinkDump, startNetlinkDump } from './netlink-dump.ts';
 import { countNetlinkStates, readNetlinkSockets } from './netlink-reader.ts';
 import {
   emptySkipCounts,
@@ -49,7 +49,7 @@ export interface SnapshotOptions {
   ssPath?: string;
   /**
    * The netlink dump for these states, already started by the caller
-   * (startNetlinkDumpPieces): a one-shot command starts it before loading this.
+   * (startNetlinkDump): a one-shot command starts it before loading this.
    */
   dump?: Promise<NetlinkDump>;
 }
@@ -61,7 +61,7 @@ export async function takeSnapshot(options: SnapshotOptions = {}): Promise<Socke
   const order = backendOrder(options.backend);
   const dump =
     order[0] === 'netlink'
-      ? (options.dump ?? startNetlinkDumpPieces({ states, ssPath: options.ssPath }))
+      ? (options.dump ?? startNetlinkDump({ states, ssPath: options.ssPath }))
       : undefined;
   // Loaded only when asked for: start-up time is most of a small CLI run.
   const attribution = options.attribute ? await import('./process-attribution.ts') : undefined;
