@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { closeWaitSocket } from '../../test/support/tcp-socket.ts';
-import { attributeSockets } from './process-attribution.ts';
+import { attributeSockets, scanThreads } from './process-attribution.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { emptySkipCounts } from './socket.ts';
 
@@ -71,4 +71,19 @@ test('a missing ss falls back to /proc', async () => {
   await assert.rejects(takeSnapshot({ backend: 'proc', procRoot: '/nonexistent' }), {
     code: 'WATCH_PROC_UNREADABLE',
   });
+});
+
+test('the fd scan takes workers on big hosts, and in the CLI only while a core is idle', () => {
+  const quiet = { cores: 2, loadAverage: 0.3 };
+  const busy = { cores: 2, loadAverage: 1.2 };
+  assert.equal(scanThreads(10_000, quiet), 1, 'small host: the calling thread alone');
+  assert.equal(scanThreads(50_000, quiet), 2);
+  assert.equal(scanThreads(50_000, { ...quiet, shareCaller: true }), 2, 'an idle core: split');
+  assert.equal(scanThreads(50_000, { ...busy, shareCaller: true }), 1, 'no idle core: inline');
+  assert.equal(scanThreads(50_000, busy), 2, 'serve keeps its event loop free all the same');
+  assert.equal(scanThreads(50_000, { cores: 16, loadAverage: 3, shareCaller: true }), 4);
+  // A configured threshold decides alone: tests and operators get the path they ask for.
+  assert.equal(scanThreads(10, { ...busy, shareCaller: true, configured: '0' }), 2);
+  assert.equal(scanThreads(50_000, { ...quiet, shareCaller: true, configured: '100000' }), 1);
+  assert.equal(scanThreads(50_000, { ...busy, shareCaller: true, configured: 'x' }), 1);
 });

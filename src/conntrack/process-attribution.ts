@@ -13,7 +13,7 @@
  * calling thread, in the CLI). Only done when attribution is asked for.
  */
 import { lstatSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import {
   type FdScan,
@@ -38,13 +38,28 @@ export interface PendingFdScan {
 const WORKER_THRESHOLD_SOCKETS = 20_000;
 
 /**
- * The threshold, or KEEPWIRE_FD_SCAN_WORKERS_FROM (a count of sockets) when
- * set: lets a test or an operator run the worker path on a small host.
+ * How many threads scan this host's fds (1: the calling thread alone), from
+ * the sockets processes hold, the cores and the 1-minute load average:
+ * - below WORKER_THRESHOLD_SOCKETS, or KEEPWIRE_FD_SCAN_WORKERS_FROM (a count
+ *   of sockets; lets a test or an operator choose), one;
+ * - else one per core, at most 4; but a caller that scans too (`shareCaller`,
+ *   the CLI) adds workers only while a core is idle (load average below
+ *   cores - 1): measured at 50,000 sockets on 2 busy cores (load average 5),
+ *   the worker's start-up and its share of the cores made `--by process`
+ *   871 ms inline against 1,029 ms with a worker, `--state close-wait --by
+ *   process` 876 against 1,136 ms; on a quiet machine the split won (351
+ *   against 409 ms; docs/benchmarks.md). A configured threshold skips the
+ *   load rule, so tests get the path they ask for.
  */
-function workerThreshold(): number {
-  const configured = process.env.KEEPWIRE_FD_SCAN_WORKERS_FROM;
-  const value = configured === undefined ? Number.NaN : Number(configured);
-  return Number.isInteger(value) && value >= 0 ? value : WORKER_THRESHOLD_SOCKETS;
+export function scanThreads(
+  sockets: number,
+  host: { cores: number; loadAverage: number; configured?: string; shareCaller?: boolean },
+): number {
+  const configured = host.configured === undefined ? Number.NaN : Number(host.configured);
+  const isConfigured = Number.isInteger(configured) && configured >= 0;
+  if (sockets < (isConfigured ? configured : WORKER_THRESHOLD_SOCKETS)) return 1;
+  if (host.shareCaller && !isConfigured && host.loadAverage >= host.cores - 1) return 1;
+  return Math.max(1, Math.min(host.cores, 4));
 }
 
 /** The worker's module next to this one, as sources (.ts) or as the build (.js). */
@@ -54,16 +69,21 @@ const WORKER_URL = new URL(
 );
 
 /** How many parts a scan of this host is split into; 1 runs on the calling thread alone. */
-function partsFor(procRoot: string): number {
-  if (countAllocatedSockets(procRoot) < workerThreshold()) return 1;
-  return Math.max(1, Math.min(availableParallelism(), 4));
+function partsFor(procRoot: string, shareCaller?: boolean): number {
+  return scanThreads(countAllocatedSockets(procRoot), {
+    cores: availableParallelism(),
+    loadAverage: loadavg()[0]!,
+    configured: process.env.KEEPWIRE_FD_SCAN_WORKERS_FROM,
+    shareCaller,
+  });
 }
 
 /**
- * Starts scanning every process's fds. On small hosts, on the calling thread,
- * at once: a worker's start-up would cost more than the whole scan. On hosts
- * with many sockets, in parts split evenly (every process's fds dealt out),
- * one per core, at most 4: with `shareCaller` the calling thread scans the
+ * Starts scanning every process's fds. On small hosts (and busy ones, for
+ * `shareCaller`: scanThreads), on the calling thread, at once: a worker's
+ * start-up would cost more than it saves. On hosts with many sockets, in
+ * parts split evenly (every process's fds dealt out), one per core, at most
+ * 4: with `shareCaller` the calling thread scans the
  * first part itself before returning (fastest for a one-shot command: the
  * CLI has nothing else to do), else workers scan every part and the caller's
  * event loop stays free (`keepwire serve`).
@@ -72,7 +92,7 @@ export function startFdScan(
   procRoot = '/proc',
   options: { shareCaller?: boolean } = {},
 ): PendingFdScan {
-  const parts = partsFor(procRoot);
+  const parts = partsFor(procRoot, options.shareCaller);
   if (parts === 1) {
     const scan = scanSocketFds(procRoot);
     return { result: Promise.resolve({ ...scan, entries: Float64Array.from(scan.entries) }) };
@@ -115,7 +135,7 @@ export function startHolderSearch(
   procRoot = '/proc',
   options: { shareCaller?: boolean } = {},
 ): PendingHolderSearch {
-  const parts = partsFor(procRoot);
+  const parts = partsFor(procRoot, options.shareCaller);
   const own = parts === 1 || options.shareCaller === true;
   const workers: Worker[] = [];
   for (let part = own ? 1 : 0; part < parts; part++) {
