@@ -15,8 +15,9 @@
  *   batches as keepwire's, the file source reading ahead) and with the
  *   driver's and the source's default settings.
  *
- * The `_bulk` node runs in a process of its own (bench/bulk-server-process.ts,
- * sources stored unparsed). A run is timed from spawn until the node holds
+ * The `_bulk` node runs in a process of its own (bench/bulk-server-process.ts:
+ * every action line parsed and answered item by item, sources neither parsed
+ * nor kept, so it costs both tools alike and little). A run is timed from spawn until the node holds
  * every document (keepwire exits by itself once all are acknowledged;
  * syslog-ng tails forever). Runs alternate between the tools; medians of
  * `--runs`; ratios are keepwire / syslog-ng. The most connections the node
@@ -30,8 +31,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { modsecurityShipArgs, startBulkNodeProcess } from './bulk-node-client.ts';
 import { median } from './median.ts';
 import { writeRecords } from './modsecurity-records.ts';
 import { exited, fileSource, reliableDiskBuffer, timeSyslogNg } from './syslog-ng-process.ts';
@@ -47,7 +48,6 @@ const EVENTS = Number(values.events);
 const RUNS = Number(values.runs);
 const CONCURRENCY = Number(values.concurrency);
 const BATCH = 1000;
-const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'kw-bench-modsec-'));
 
 interface NodeStats {
@@ -55,16 +55,8 @@ interface NodeStats {
   readonly maxOpen: number;
 }
 
-/** The `_bulk` node process: one command line in, one JSON line out. */
-const node = spawn(process.execPath, [join(root, 'bench/bulk-server-process.ts')], {
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
-const answers = createInterface({ input: node.stdout! })[Symbol.asyncIterator]();
-async function ask<T>(command?: string): Promise<T> {
-  if (command) node.stdin!.write(`${command}\n`);
-  return JSON.parse((await answers.next()).value as string) as T;
-}
-const { port } = await ask<{ port: number }>();
+const node = await startBulkNodeProcess();
+const { port, ask } = node;
 const url = `http://127.0.0.1:${port}`;
 
 async function runKeepwire(
@@ -76,27 +68,14 @@ async function runKeepwire(
   const started = performance.now();
   const child = spawn(
     process.execPath,
-    [
-      join(root, 'bin/keepwire.js'),
-      'ship',
-      '--from',
-      'modsecurity',
+    modsecurityShipArgs({
       input,
-      '--sink',
-      'opensearch',
-      '--to',
       url,
-      '--index',
-      'modsec-%Y.%m.%d',
-      '--concurrency',
-      String(CONCURRENCY),
-      '--batch-max-events',
-      String(BATCH),
-      '--data-dir',
       dataDir,
-      '--json',
-      ...extra,
-    ],
+      concurrency: CONCURRENCY,
+      batchEvents: BATCH,
+      extra,
+    }),
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -187,8 +166,7 @@ try {
     }
   }
 } finally {
-  node.stdin!.end();
-  await exited(node);
+  await node.stop();
   rmSync(work, { recursive: true, force: true });
 }
 const rate = (i: number) => EVENTS / (median(samples[i]!.ms) / 1000);
