@@ -296,12 +296,7 @@ export class DiskBuffer implements EventBuffer {
         const { pieces, inputs } = layOutCommits(group, this.#inputs);
         const segment = await this.#writer.write(pieces, this.#nextId);
         this.#inputs = inputs;
-        let offset = segment.size;
-        for (const piece of pieces) offset -= piece.length;
-        for (const piece of pieces) {
-          this.#reader.remember(segment.id, offset, piece);
-          offset += piece.length;
-        }
+        this.#reader.rememberPieces(segment.id, segment.size, pieces);
         this.#failure.succeeded();
         for (const pending of group) {
           this.#pendingEvents += pending.events;

@@ -203,6 +203,16 @@ export class SegmentReader {
     while (this.#cachedBytes > this.#cacheMaxBytes) this.#forgetFirst();
   }
 
+  /** remember() for pieces written back to back, the last ending at `end`. */
+  rememberPieces(segment: number, end: number, pieces: readonly Buffer[]): void {
+    let offset = end;
+    for (const piece of pieces) offset -= piece.length;
+    for (const piece of pieces) {
+      this.remember(segment, offset, piece);
+      offset += piece.length;
+    }
+  }
+
   #forgetFirst(): void {
     this.#cachedBytes -= this.#cache.shift()!.bytes.length;
   }
