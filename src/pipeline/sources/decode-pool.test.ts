@@ -163,7 +163,10 @@ test('a decode thread that dies fails the batches it held and every later one, w
   // Batches 1 and 2 answered first: an answer still on its way when the thread dies is failed
   // with the rest (the error and the answers travel on different channels), so wait for them.
   const answered = [1, 2].map((n) => pool.decode(packRecords([line(n), line(n + 10)])));
-  assert.deepEqual((await Promise.all(answered)).map((batch) => batch.events), [2, 2]);
+  assert.deepEqual(
+    (await Promise.all(answered)).map((batch) => batch.events),
+    [2, 2],
+  );
   const batches = [3, 4].map((n) => pool.decode(packRecords([line(n), line(n + 10)])));
   for (const batch of batches) batch.catch(() => {}); // awaited below, in order
   for (const failed of [batches[0]!, batches[1]!, pool.decode(packRecords([line(5)]))]) {
