@@ -10,11 +10,11 @@
  *   flock /tmp/keepwire-bench.lock node_modules/.bin/node bench/watch-sample.ts \
  *     [--levels 1000,10000,50000] [--samples 20]
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type WatchConfig, watchSchema } from '../src/config/watch.ts';
 import { SocketWatcher } from '../src/conntrack/socket-watcher.ts';
 import { median } from './median.ts';
+import { statOf, TICKS_PER_SECOND } from './proc-stat.ts';
 import { countSockets, growTo, stopFarms } from './socket-farms.ts';
 
 const { values } = parseArgs({
@@ -26,15 +26,12 @@ const { values } = parseArgs({
 const levels = values.levels.split(',').map(Number);
 const SAMPLES = Number(values.samples);
 const WARM_UP = 4;
-const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 /** CPU ms of the watcher's ss shell and what it reaped, 0 when there is none. */
 function shellCpuMs(watcher: SocketWatcher): number {
   const pid = watcher.shellPid;
   if (pid === undefined) return 0;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+  const ticks = statOf(pid)?.ticks.reduce((sum, n) => sum + n, 0) ?? 0;
   return (ticks / TICKS_PER_SECOND) * 1000;
 }
 

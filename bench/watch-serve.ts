@@ -23,7 +23,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { type ServeProcess, startServe } from '../test/support/keepwire-process.ts';
 import { median } from './median.ts';
+import { statOf, TICKS_PER_SECOND } from './proc-stat.ts';
 import { countSockets, growTo, stopFarms } from './socket-farms.ts';
 
 const { values } = parseArgs({
@@ -44,7 +45,6 @@ const levels = values.levels.split(',').map(Number);
 const seconds = Number(values.seconds);
 const INTERVAL_MS = 5000; // watch.intervalMs's default, not set below
 const STEP_SOCKETS = 20;
-const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 /** A `keepwire` command that runs another checkout's sources with this Node.js. */
 function commandFor(dir: string): string {
@@ -55,17 +55,6 @@ function commandFor(dir: string): string {
 }
 const variants: [string, string | undefined][] = [['this tree', undefined]];
 if (values.compare) variants.push([`compare: ${values.compare}`, commandFor(values.compare)]);
-
-/** ppid and [utime, stime, cutime, cstime] in ticks, of a process still running. */
-function statOf(pid: number | string): { ppid: number; ticks: number[] } | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: [11, 12, 13, 14].map((i) => Number(fields[i])) };
-  } catch {
-    return undefined; // exited meanwhile
-  }
-}
 
 /**
  * [own, with children] CPU seconds of a process so far. With children: the

@@ -200,8 +200,8 @@ export function* readPieces(file: number, pieceBytes = PIECE_BYTES): Generator<U
   }
 }
 
-/** A temporary file already unlinked: nothing to clean up, whatever happens. */
-function openUnlinkedFile(): number | undefined {
+/** A temporary file already unlinked (ss's dump goes there): nothing to clean up, whatever happens. */
+export function openUnlinkedFile(): number | undefined {
   const path = `${tmpdir()}/keepwire-ss-${process.pid}-${Math.random().toString(36).slice(2)}`;
   let fd: number | undefined;
   try {

@@ -26,9 +26,10 @@
  * asking again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { WatchSsFailedError, WatchSsUnavailableError } from './errors.ts';
+import { openUnlinkedFile } from './netlink-dump.ts';
 import { SS_FILTER_NAME, type TcpState } from './tcp-state.ts';
 
 const EXIT_LINE = /^keepwire-ss-exit (\d+)$/m;
@@ -103,6 +104,8 @@ export class SsCoprocess {
 
   #start(): Running {
     const file = openUnlinkedFile();
+    if (file === undefined)
+      throw new Error(`no temporary file for ss's dump could be created in ${tmpdir()}`);
     let child: ChildProcess;
     try {
       child = spawn('sh', ['-c', SCRIPT, this.#command], {
@@ -186,12 +189,4 @@ export class SsCoprocess {
     }
     return this.#buffer.subarray(0, length);
   }
-}
-
-/** A temporary file already unlinked: nothing to clean up, whatever happens. */
-function openUnlinkedFile(): number {
-  const path = `${tmpdir()}/keepwire-ss-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const fd = openSync(path, 'wx+', 0o600);
-  unlinkSync(path);
-  return fd;
 }

@@ -209,11 +209,11 @@ export class WatchSampler {
     checkComplete(this.#parser.parseReusing(bytes, earlier, sockets, counted, only));
     skipped.malformedMessages += counted.malformedMessages;
     if (only !== undefined) return { source: backend, sockets, counts: only.counts };
-    const counts = countStates(sockets);
     if (counters === undefined) {
-      this.#calibrate(counts);
+      this.#calibrate(sockets);
       return { source: backend, sockets };
     }
+    const counts = countStates(sockets);
     const closeWait = this.#closeWaitInCurrEstab ? counts[CLOSE_WAIT]! : 0;
     counts[ESTABLISHED] = Math.max(0, counters.currEstab - closeWait);
     counts[TIME_WAIT] = counters.timeWait;
@@ -225,11 +225,14 @@ export class WatchSampler {
    * this kernel counts CLOSE_WAIT there (Linux 6.10 and later do). Decided
    * only when there are CLOSE_WAIT sockets to tell the two apart.
    */
-  #calibrate(counts: Float64Array): void {
-    const closeWait = counts[CLOSE_WAIT]!;
+  #calibrate(sockets: readonly TcpSocket[]): void {
+    let established = 0;
+    let closeWait = 0;
+    for (const { state } of sockets)
+      if (state === 'ESTABLISHED') established += 1;
+      else if (state === 'CLOSE_WAIT') closeWait += 1;
     const counters = closeWait > 0 ? readTcpCounters(this.#options.procRoot) : undefined;
     if (counters === undefined) return;
-    const established = counts[ESTABLISHED]!;
     this.#closeWaitInCurrEstab =
       Math.abs(counters.currEstab - established - closeWait) <=
       Math.abs(counters.currEstab - established);
